@@ -1,0 +1,22 @@
+"""torchxp: run with `streamlit run app.py`. Sets up the page and the navigation, nothing else."""
+
+import streamlit as st
+
+# Each page is listed by path: st.navigation turns off discovery of pages/, so nothing
+# appears in the menu by accident. Sections group pages the way the team's note does.
+PAGES = {
+    "torchxp": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:"),
+    ],
+    "Lessons": [],
+}
+
+
+def run() -> None:
+    st.set_page_config(page_title="torchxp", page_icon=":material/local_fire_department:",
+                       layout="wide")
+    st.navigation({section: pages for section, pages in PAGES.items() if pages}).run()
+
+
+run()

@@ -1,0 +1,195 @@
+"""A run's settings: typed, validated dataclasses that round-trip through plain dicts (JSON).
+
+Every check raises ``ValueError`` with a sentence a person can act on; pages show it with
+``st.error``. Construction validates, so a config that exists is a config that can run.
+"""
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from torchxp_core import data, devices, losses, optimizers
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
+MODEL_KINDS = ("mlp", "cnn")
+# Deliberate mistakes the Training Lab can switch on (lessons #1, #3, #4); see training.py.
+PITFALLS: dict[str, str] = {
+    "forget_zero_grad": "forget optimizer.zero_grad()",
+    "forget_eval": "forget model.eval() in validation",
+    "grad_in_val": "keep the graph in validation (no set_grad_enabled(False))",
+    "wrong_label_dtype": "labels as int32 instead of the dtype the loss needs",
+    "float64_data": "float64 data into a float32 model",
+}
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'64, 32' -> (64, 32); an empty string means no hidden layer."""
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    sizes = []
+    for part in parts:
+        if not part.isdigit() or int(part) == 0:
+            raise ValueError(
+                f"Hidden sizes are positive whole numbers separated by commas, like 64,32; "
+                f"'{part}' is not one."
+            )
+        sizes.append(int(part))
+    return tuple(sizes)
+
+
+def _check_number(name: str, value, low: float, high: float, *, integer: bool = False) -> None:
+    kind = "a whole number" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be {kind}, not {value!r}.")
+    if integer and not float(value).is_integer():
+        raise ValueError(f"{name} must be {kind}, not {value!r}.")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}; got {value!r}.")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "moons"  # one of data.DATASETS
+    n_samples: int = 1000  # before the train/validation split
+    noise: float = 0.2  # std of the Gaussian noise the generator adds
+    n_classes: int = 3  # spiral arms / blob centres; fixed by the dataset elsewhere
+    val_fraction: float = 0.2  # share of samples held out for validation
+    seed: int = 0  # the data's own seed, apart from the model's
+    standardize: bool = True  # zero mean, unit variance per feature, fitted on train only
+
+    def __post_init__(self):
+        if self.dataset not in data.DATASETS:
+            raise ValueError(
+                f"Unknown dataset '{self.dataset}'. Choose one of: {', '.join(data.DATASETS)}."
+            )
+        _check_number("Number of samples", self.n_samples, 20, 1_000_000, integer=True)
+        _check_number("Noise", self.noise, 0.0, 10.0)
+        _check_number("Number of classes", self.n_classes, 2, 20, integer=True)
+        info = data.DATASETS[self.dataset]
+        if info.min_classes > 2 and self.n_classes < info.min_classes:
+            raise ValueError(
+                f"{info.label} needs at least {info.min_classes} classes; got {self.n_classes}."
+            )
+        _check_number("Validation fraction", self.val_fraction, 0.05, 0.9)
+        _check_number("Data seed", self.seed, 0, 2**31 - 1, integer=True)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "mlp"  # "mlp" for points and images, "cnn" for images only
+    hidden: tuple[int, ...] = (16, 16)  # hidden layer widths; the CNN uses them after its convs
+    activation: str = "relu"  # one of ACTIVATIONS
+    dropout: float = 0.0  # after each hidden activation; 0 disables
+    batch_norm: bool = False  # BatchNorm1d after each hidden Linear
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"Unknown model '{self.kind}'. Choose one of: mlp, cnn.")
+        if isinstance(self.hidden, str):
+            object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        for size in self.hidden:
+            _check_number("A hidden size", size, 1, 4096, integer=True)
+        if len(self.hidden) > 8:
+            raise ValueError("At most 8 hidden layers; this is a teaching tool.")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"Unknown activation '{self.activation}'. Choose one of: {', '.join(ACTIVATIONS)}."
+            )
+        _check_number("Dropout", self.dropout, 0.0, 0.95)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    loss: str = "cross_entropy"  # one of losses.LOSSES
+    optimizer: str = "adam"  # one of optimizers.OPTIMIZERS
+    lr: float = 0.01  # learning rate
+    momentum: float = 0.9  # SGD and RMSprop only
+    nesterov: bool = False  # SGD only; needs momentum > 0
+    weight_decay: float = 0.0  # L2 penalty (decoupled for AdamW)
+    batch_size: int = 32
+    epochs: int = 40
+    device: str = "cpu"  # one of devices.available_devices()
+    seed: int = 0  # seeds weights and batch order: same seed, same losses on CPU
+    pitfalls: tuple[str, ...] = ()  # deliberate mistakes, keys of PITFALLS
+
+    def __post_init__(self):
+        losses.get_loss(self.loss)
+        optimizers.check_name(self.optimizer)
+        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float):
+            raise ValueError(f"Learning rate must be a number, not {self.lr!r}.")
+        if not math.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"Learning rate must be a finite number above 0; got {self.lr!r}.")
+        if self.lr > 100:
+            raise ValueError(f"Learning rate {self.lr:g} is beyond any sensible range (max 100).")
+        _check_number("Momentum", self.momentum, 0.0, 0.999)
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
+            raise ValueError("Nesterov momentum needs the sgd optimizer and momentum above 0.")
+        _check_number("Weight decay", self.weight_decay, 0.0, 1.0)
+        _check_number("Batch size", self.batch_size, 1, 1_000_000, integer=True)
+        _check_number("Epochs", self.epochs, 1, 100_000, integer=True)
+        _check_number("Seed", self.seed, 0, 2**31 - 1, integer=True)
+        present = devices.available_devices()
+        if self.device not in present:
+            raise ValueError(
+                f"Device '{self.device}' is not present on this machine; "
+                f"choose one of: {', '.join(present)}."
+            )
+        object.__setattr__(self, "pitfalls", tuple(self.pitfalls))
+        for pitfall in self.pitfalls:
+            if pitfall not in PITFALLS:
+                raise ValueError(
+                    f"Unknown pitfall '{pitfall}'. Choose from: {', '.join(PITFALLS)}."
+                )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        info = data.DATASETS[self.data.dataset]
+        n_classes = data.n_classes(self.data)
+        losses.check_serves(losses.get_loss(self.train.loss), info.task, n_classes)
+        if self.model.kind == "cnn" and not info.image:
+            raise ValueError(
+                f"The CNN needs image data (digits); {info.label} is points: use the mlp."
+            )
+        n_train = data.n_train(self.data)
+        if self.train.batch_size > n_train:
+            raise ValueError(
+                f"Batch size {self.train.batch_size} is larger than the training set "
+                f"({n_train} samples): lower it or add samples."
+            )
+
+    @property
+    def loss(self) -> losses.LossSpec:
+        return losses.get_loss(self.train.loss)
+
+    def to_dict(self) -> dict:
+        """Plain, JSON-ready dict (tuples become lists)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> "RunConfig":
+        """Inverse of to_dict; unknown keys are an error, missing keys take defaults."""
+        if not isinstance(raw, dict):
+            raise ValueError("Settings must be a JSON object with data, model and train.")
+        unknown = set(raw) - {"data", "model", "train"}
+        if unknown:
+            raise ValueError(f"Unknown settings section(s): {', '.join(sorted(unknown))}.")
+        parts = {}
+        for name, part_cls in (
+            ("data", DataConfig),
+            ("model", ModelConfig),
+            ("train", TrainConfig),
+        ):
+            section = raw.get(name, {})
+            if not isinstance(section, dict):
+                raise ValueError(f"Settings section '{name}' must be an object.")
+            known = {f.name for f in fields(part_cls)}
+            extra = set(section) - known
+            if extra:
+                raise ValueError(f"Unknown {name} setting(s): {', '.join(sorted(extra))}.")
+            parts[name] = part_cls(**section)
+        return cls(**parts)

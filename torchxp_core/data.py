@@ -1,0 +1,167 @@
+"""Datasets: 2-D classification, regression and 8x8 digit images, split and standardised.
+
+Features are always float32 (lesson #1: models default to float32). Targets stay as plain
+numpy labels/values here; ``losses.LossSpec.make_targets`` turns them into the dtype and shape
+the chosen loss needs, in that one place.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn import datasets as skd
+
+from torchxp_core.losses import CLASSIFICATION, REGRESSION
+
+if TYPE_CHECKING:
+    from torchxp_core.config import DataConfig
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    label: str
+    task: str  # CLASSIFICATION or REGRESSION
+    classes: int  # fixed class count; 0 means "the n_classes setting decides"
+    min_classes: int = 2
+    image: bool = False  # True: samples are [1, 8, 8] images
+    description: str = ""
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "moons": DatasetInfo("Two moons", CLASSIFICATION, 2, description="two interleaving arcs"),
+    "circles": DatasetInfo("Circles", CLASSIFICATION, 2, description="a ring around a disc"),
+    "spiral": DatasetInfo(
+        "Spiral", CLASSIFICATION, 0, description="arms winding around the origin, one per class"
+    ),
+    "xor": DatasetInfo("XOR", CLASSIFICATION, 2, description="opposite quadrants share a class"),
+    "blobs": DatasetInfo(
+        "Gaussian blobs", CLASSIFICATION, 0, min_classes=3, description="one cloud per class"
+    ),
+    "curve": DatasetInfo("1-D curve", REGRESSION, 0, description="y = sin(2x) + x/2 + noise"),
+    "plane": DatasetInfo("2-D plane", REGRESSION, 0, description="y = 1.5 x1 - 2 x2 + noise"),
+    "digits": DatasetInfo(
+        "Digits (8×8)",
+        CLASSIFICATION,
+        10,
+        image=True,
+        description="scikit-learn's 1,797 handwritten digits as [B, 1, 8, 8]",
+    ),
+}
+DIGITS_SAMPLES = 1797  # fixed size of scikit-learn's digits
+
+
+def n_classes(cfg: "DataConfig") -> int:
+    """Classes of the configured dataset (0 for regression)."""
+    info = DATASETS[cfg.dataset]
+    if info.task == REGRESSION:
+        return 0
+    return info.classes or cfg.n_classes
+
+
+def n_samples(cfg: "DataConfig") -> int:
+    return DIGITS_SAMPLES if cfg.dataset == "digits" else cfg.n_samples
+
+
+def n_train(cfg: "DataConfig") -> int:
+    return n_samples(cfg) - _n_val(n_samples(cfg), cfg.val_fraction)
+
+
+def _n_val(total: int, fraction: float) -> int:
+    return max(1, round(total * fraction))
+
+
+@dataclass
+class Dataset:
+    """A split dataset. x_*: float32 features; y_*: int64 labels or float32 values."""
+
+    x_train: np.ndarray  # (N, 2) / (N, 1) points or (N, 1, 8, 8) images
+    y_train: np.ndarray  # (N,)
+    x_val: np.ndarray
+    y_val: np.ndarray
+    task: str
+    n_classes: int  # 0 for regression
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.x_train.shape[1:]
+
+    @property
+    def is_2d_points(self) -> bool:
+        return self.x_train.ndim == 2 and self.x_train.shape[1] == 2
+
+
+def _spiral(n: int, arms: int, noise: float, rng: np.random.Generator):
+    per_arm = np.array_split(np.arange(n), arms)
+    xs, ys = [], []
+    for arm, idx in enumerate(per_arm):
+        t = np.linspace(0.25, 1.0, len(idx))  # radius grows along the arm
+        angle = 4.0 * t + 2 * np.pi * arm / arms
+        pts = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+        xs.append(pts + rng.normal(scale=noise * 0.25, size=pts.shape))
+        ys.append(np.full(len(idx), arm))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(cfg.seed)
+    n, noise, seed = cfg.n_samples, cfg.noise, cfg.seed
+    name = cfg.dataset
+    if name == "moons":
+        return skd.make_moons(n, noise=noise, random_state=seed)
+    if name == "circles":
+        return skd.make_circles(n, noise=noise * 0.5, factor=0.5, random_state=seed)
+    if name == "spiral":
+        return _spiral(n, cfg.n_classes, noise, rng)
+    if name == "xor":
+        x = rng.uniform(-1, 1, size=(n, 2))
+        y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+        return x + rng.normal(scale=noise * 0.25, size=x.shape), y
+    if name == "blobs":
+        return skd.make_blobs(
+            n, n_features=2, centers=cfg.n_classes, cluster_std=0.5 + 2 * noise, random_state=seed
+        )
+    if name == "curve":
+        x = rng.uniform(-3, 3, size=(n, 1))
+        return x, np.sin(2 * x[:, 0]) + x[:, 0] / 2 + rng.normal(scale=noise, size=n)
+    if name == "plane":
+        x = rng.uniform(-2, 2, size=(n, 2))
+        return x, 1.5 * x[:, 0] - 2 * x[:, 1] + rng.normal(scale=noise, size=n)
+    if name == "digits":
+        digits = skd.load_digits()  # ships with scikit-learn: no download
+        return digits.images[:, None, :, :] / 16.0, digits.target  # [B, 1, 8, 8] in [0, 1]
+    raise ValueError(f"Unknown dataset '{name}'.")
+
+
+def make_dataset(cfg: "DataConfig") -> Dataset:
+    """Generate, shuffle, split and (optionally) standardise the configured dataset."""
+    info = DATASETS[cfg.dataset]
+    x, y = _generate(cfg)
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int64 if info.task == CLASSIFICATION else np.float32)
+    order = np.random.default_rng(cfg.seed + 1).permutation(len(x))
+    x, y = x[order], y[order]
+    n_val = _n_val(len(x), cfg.val_fraction)
+    x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
+    if cfg.standardize:
+        # Images share one mean/std across pixels; points get one per feature.
+        axis = None if info.image else 0
+        mean = x_train.mean(axis=axis, keepdims=True)
+        std = x_train.std(axis=axis, keepdims=True) + 1e-6
+        x_train, x_val = (x_train - mean) / std, (x_val - mean) / std
+    return Dataset(
+        np.ascontiguousarray(x_train, dtype=np.float32),
+        y_train,
+        np.ascontiguousarray(x_val, dtype=np.float32),
+        y_val,
+        info.task,
+        n_classes(cfg),
+    )
+
+
+def grid(x: np.ndarray, resolution: int = 60, margin: float = 0.5):
+    """A (resolution², 2) float32 grid covering 2-D points, with its axes for plotting."""
+    lo, hi = x.min(axis=0) - margin, x.max(axis=0) + margin
+    gx = np.linspace(lo[0], hi[0], resolution, dtype=np.float32)
+    gy = np.linspace(lo[1], hi[1], resolution, dtype=np.float32)
+    xx, yy = np.meshgrid(gx, gy)
+    return np.stack([xx.ravel(), yy.ravel()], axis=1), gx, gy

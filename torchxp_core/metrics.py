@@ -1,0 +1,82 @@
+"""A run's metrics log: written by the training thread, read by page ticks, lock-guarded.
+
+Per-step losses go into a preallocated float32 array that doubles when full, so an append
+costs well under a microsecond and a million steps take 4 MB, not a list of Python floats.
+"""
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Prediction of the model over the input space at one moment of the run."""
+
+    step: int
+    epoch: int
+    values: np.ndarray  # 2-D points: (res, res) P(class 1) or class; 1-D: (res,) y-hat
+    confidence: np.ndarray | None = None  # multiclass: (res, res) max softmax probability
+
+
+@dataclass(frozen=True)
+class StepSeries:
+    """Copies of the per-step arrays, safe to use outside the lock."""
+
+    loss: np.ndarray  # (n,) float32
+    seconds: np.ndarray  # (n,) float32 seconds since the run started
+
+
+@dataclass
+class MetricsLog:
+    capacity: int = 4096
+    max_snapshots: int = 200  # oldest are dropped; the latest is what the page draws
+    _loss: np.ndarray = field(init=False)
+    _seconds: np.ndarray = field(init=False)
+    _n: int = field(init=False, default=0)
+    epochs: list[dict] = field(init=False, default_factory=list)
+    snapshots: deque = field(init=False)
+    started: float = field(init=False, default_factory=time.perf_counter)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._loss = np.empty(self.capacity, np.float32)
+        self._seconds = np.empty(self.capacity, np.float32)
+        self.snapshots = deque(maxlen=self.max_snapshots)
+
+    def add_step(self, loss: float, seconds: float) -> None:
+        with self._lock:
+            if self._n == len(self._loss):
+                self._loss = np.concatenate([self._loss, np.empty_like(self._loss)])
+                self._seconds = np.concatenate([self._seconds, np.empty_like(self._seconds)])
+            self._loss[self._n] = loss
+            self._seconds[self._n] = seconds
+            self._n += 1
+
+    def add_epoch(self, record: dict) -> None:
+        with self._lock:
+            self.epochs.append(record)
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        with self._lock:
+            self.snapshots.append(snap)
+
+    @property
+    def n_steps(self) -> int:
+        return self._n
+
+    def steps(self) -> StepSeries:
+        with self._lock:
+            n = self._n
+            return StepSeries(self._loss[:n].copy(), self._seconds[:n].copy())
+
+    def epoch_records(self) -> list[dict]:
+        with self._lock:
+            return list(self.epochs)
+
+    def latest_snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self.snapshots[-1] if self.snapshots else None

@@ -1,0 +1,138 @@
+"""The train/val loop of the seed's pipeline (lesson #11). It reports; it never draws.
+
+``run_phase`` is the loop the Training Lab shows on the page, so it is kept short. Each
+deliberate mistake of the pitfall switches is a branch marked ``# PITFALL <name>``: the page
+highlights exactly those lines when a switch is on.
+"""
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from torchxp_core.config import RunConfig
+from torchxp_core.data import Dataset, make_dataset
+from torchxp_core.losses import REGRESSION, LossSpec
+from torchxp_core.models import build_model
+from torchxp_core.optimizers import build_optimizer
+
+# torch.manual_seed is process-wide: runs starting at once must not interleave their inits.
+_INIT_LOCK = threading.Lock()
+
+
+class Stopped(Exception):
+    """Raised at a batch boundary when the user pressed Stop."""
+
+
+class Diverged(Exception):
+    """The loss became NaN or infinite: the run cannot recover."""
+
+
+class Reporter(Protocol):
+    def checkpoint(self) -> None:
+        """Called before every batch: blocks while paused, raises Stopped after Stop."""
+
+    def on_step(self, loss: float) -> None:
+        """One training batch done, with its loss."""
+
+    def on_epoch(self, epoch: int, results: dict[str, dict]) -> None:
+        """An epoch done: {"train": {...}, "val": {...}} as run_phase returns them."""
+
+
+@dataclass
+class Setup:
+    """Everything one run trains with, already on its device."""
+
+    cfg: RunConfig
+    data: Dataset
+    model: nn.Module
+    criterion: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss: LossSpec
+    tensors: dict[str, tuple[torch.Tensor, torch.Tensor]]  # phase -> (inputs, targets)
+    generator: torch.Generator  # batch order; seeded, so runs repeat exactly
+    pitfalls: frozenset[str]
+
+    def batches(self, phase: str):
+        """Mini-batches by slicing a shuffled index: the fastest way on tensors in memory."""
+        inputs, targets = self.tensors[phase]
+        n, size = len(inputs), self.cfg.train.batch_size
+        if phase == "train":
+            order = torch.randperm(n, generator=self.generator).to(inputs.device)
+        else:
+            order = torch.arange(n, device=inputs.device)
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            yield inputs[idx], targets[idx]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.tensors["train"][0]) / self.cfg.train.batch_size)
+
+
+def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
+    """Build data, model, loss and optimizer for a run, seeded from its settings."""
+    data = data if data is not None else make_dataset(cfg.data)
+    device, loss = torch.device(cfg.train.device), cfg.loss
+    pitfalls = frozenset(cfg.train.pitfalls)
+    with _INIT_LOCK:
+        torch.manual_seed(cfg.train.seed)
+        model = build_model(cfg.model, data.input_shape, data.n_classes, loss).to(device)
+    tensors = {}
+    for phase, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val)):
+        inputs, targets = torch.from_numpy(x), loss.make_targets(y)
+        if "float64_data" in pitfalls:  # PITFALL float64_data: numpy's default dtype
+            inputs = inputs.double()
+        if "wrong_label_dtype" in pitfalls:  # PITFALL wrong_label_dtype
+            targets = targets.to(torch.int32)
+        tensors[phase] = (inputs.to(device), targets.to(device))
+    t = cfg.train
+    optimizer = build_optimizer(
+        t.optimizer, model.parameters(), t.lr, t.weight_decay, t.momentum, t.nesterov
+    )
+    generator = torch.Generator().manual_seed(t.seed)
+    return Setup(cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls)
+
+
+def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
+    """One pass over the train or val split; returns its mean loss and accuracy/RMSE."""
+    if phase == "train":
+        s.model.train()  # Dropout active, BatchNorm uses and updates batch statistics
+    elif "forget_eval" not in s.pitfalls:  # PITFALL forget_eval: stays in train mode
+        s.model.eval()  # Dropout off, BatchNorm uses its running statistics
+    track_graph = phase == "train" or "grad_in_val" in s.pitfalls  # PITFALL grad_in_val
+    total_loss = torch.zeros((), device=s.tensors[phase][0].device)
+    correct = torch.zeros((), dtype=torch.int64, device=total_loss.device)
+    for inputs, labels in s.batches(phase):
+        report.checkpoint()  # pause and stop take effect here, between batches
+        if phase == "train" and "forget_zero_grad" not in s.pitfalls:  # PITFALL forget_zero_grad
+            s.optimizer.zero_grad()  # backward() adds to .grad, so reset it every batch
+        with torch.set_grad_enabled(track_graph):
+            outputs = s.model(inputs)
+            loss = s.criterion(outputs, labels)
+            if phase == "train":
+                loss.backward()  # fills .grad of every leaf that requires grad
+                s.optimizer.step()  # moves the weights along -grad
+        value = loss.item()
+        if not math.isfinite(value):
+            raise Diverged(f"The {phase} loss became {value} at this batch: the run diverged.")
+        if phase == "train":
+            report.on_step(value)
+        total_loss += loss.detach() * len(inputs)
+        if s.loss.task != REGRESSION:
+            correct += (s.loss.predict(outputs) == labels.reshape(-1)).sum()
+    n = len(s.tensors[phase][0])
+    mean_loss = total_loss.item() / n
+    if s.loss.task == REGRESSION:
+        return {"loss": mean_loss, "rmse": math.sqrt(mean_loss)}
+    return {"loss": mean_loss, "accuracy": correct.item() / n}
+
+
+def fit(s: Setup, report: Reporter) -> None:
+    """The whole run: every epoch trains, then validates, then reports."""
+    for epoch in range(1, s.cfg.train.epochs + 1):
+        results = {phase: run_phase(phase, s, report) for phase in ("train", "val")}
+        report.on_epoch(epoch, results)
