@@ -48,6 +48,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+_server_log: Path | None = None  # set by `app_server`; its tail is added to failure reports
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """On a failing browser test, show the server's log: the page only shows a redacted error."""
+    report = yield
+    if report.failed and _server_log is not None and E2E_DIR in item.path.parents:
+        report.sections.append(("streamlit server log (tail)", _log_tail(_server_log)))
+    return report
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """The Chromium binary; skips the test without it, or fails it under CI=true."""
@@ -84,7 +96,8 @@ def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """Serve the app on a free local port for the whole session; yields the base URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    global _server_log
+    log_path = _server_log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
         sys.executable, "-m", "streamlit", "run", APP_SCRIPT,
         "--server.headless", "true",
