@@ -14,8 +14,9 @@ PAGES = {
 
 
 def run() -> None:
-    st.set_page_config(page_title="torchxp", page_icon=":material/local_fire_department:",
-                       layout="wide")
+    st.set_page_config(
+        page_title="torchxp", page_icon=":material/local_fire_department:", layout="wide"
+    )
     st.navigation({section: pages for section, pages in PAGES.items() if pages}).run()
 
 

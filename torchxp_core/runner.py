@@ -53,7 +53,7 @@ class Run:
         self._resume = threading.Event()
         self._resume.set()
         self._paused_total = 0.0
-        self._grid: SurfaceGrid | None = None
+        self.grid: SurfaceGrid | None = None
         self._last_snapshot = -math.inf
         self._thread = threading.Thread(target=self._main, name=f"torchxp-{run_id}", daemon=True)
 
@@ -112,7 +112,7 @@ class Run:
         torch.set_num_threads(TORCH_THREADS)
         try:
             self.setup = prepare(self.cfg)
-            self._grid = surface_grid(self.setup.data, self.cfg.train.device)
+            self.grid = surface_grid(self.setup.data, self.cfg.train.device)
             self.status = Status.RUNNING if self._resume.is_set() else Status.PAUSED
             fit(self.setup, self)
             self._take_snapshot(force=True)
@@ -151,11 +151,11 @@ class Run:
 
     def _take_snapshot(self, force: bool = False) -> None:
         now = time.perf_counter()
-        if self._grid is None or (not force and now - self._last_snapshot < SNAPSHOT_EVERY_S):
+        if self.grid is None or (not force and now - self._last_snapshot < SNAPSHOT_EVERY_S):
             return
         self._last_snapshot = now
         assert self.setup is not None
-        snap = snapshot(self.setup.model, self.setup.loss, self._grid, self.step, self.epoch)
+        snap = snapshot(self.setup.model, self.setup.loss, self.grid, self.step, self.epoch)
         self.log.add_snapshot(snap)
 
 

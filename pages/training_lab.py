@@ -1,0 +1,59 @@
+"""Training Lab: pick data, model, loss and optimizer, press Train, watch PyTorch learn."""
+
+import streamlit as st
+
+from torchxp_core.runner import RunLimitError
+from ui import code_panel, live, settings
+from ui.state import registry, tab_id
+
+st.title("Training Lab")
+st.caption(
+    "A real PyTorch loop runs in a background thread while this page redraws. "
+    "Change anything in the sidebar, press **Train**, and watch the loss fall and the "
+    "decision surface bend."
+)
+
+config, problem = settings.sidebar()
+if problem:
+    st.error(problem)
+
+runs = registry()
+mine = runs.runs(owner=tab_id())
+run = runs.get(st.session_state.get("lab.run_id", ""))
+
+buttons = st.columns([1, 1, 1, 4])
+if buttons[0].button(
+    "Train", type="primary", icon=":material/play_arrow:", disabled=config is None,
+    help="Start a new run with the settings in the sidebar.",
+):  # fmt: skip
+    try:
+        run = runs.start(config, owner=tab_id())
+        st.session_state["lab.run_id"] = run.id
+    except RunLimitError as exc:
+        st.error(str(exc))
+if run is not None and run.active:
+    if run.status == "paused":
+        buttons[1].button("Resume", icon=":material/resume:", on_click=run.resume)
+    else:
+        buttons[1].button("Pause", icon=":material/pause:", on_click=run.pause)
+    buttons[2].button("Stop", icon=":material/stop:", on_click=run.stop)
+if len(mine) > 1:
+    ids = [r.id for r in reversed(mine)]
+    chosen = buttons[3].selectbox(
+        "Run shown", ids, index=ids.index(run.id) if run in mine else 0,
+        label_visibility="collapsed",
+    )  # fmt: skip
+    st.session_state["lab.run_id"] = chosen
+    run = runs.get(chosen)
+
+if run is None:
+    st.info("Press **Train** to start a run with the settings in the sidebar.")
+else:
+    view = st.columns([3, 1, 1])
+    smoothing = view[0].slider(
+        "Smoothing (debiased EMA weight)", 0.0, 0.99, 0.6, 0.01, key="lab.smoothing"
+    )
+    log_y = view[1].toggle("Log-scale loss", key="lab.log_y")
+    live.live_view(run, smoothing, log_y)
+
+code_panel.show(config.train.pitfalls if config else ())

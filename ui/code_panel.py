@@ -1,0 +1,28 @@
+"""Show the loop's real source, with the lines each active pitfall switch changes."""
+
+import inspect
+
+import streamlit as st
+
+from torchxp_core import training
+from torchxp_core.config import PITFALLS
+
+
+def pitfall_lines(source: str, pitfalls: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line number, line) of every line marked '# PITFALL <name>' for an active pitfall."""
+    marks = tuple(f"# PITFALL {name}" for name in pitfalls)
+    return [
+        (number, line.strip())
+        for number, line in enumerate(source.splitlines(), start=1)
+        if marks and any(mark in line for mark in marks)
+    ]
+
+
+def show(pitfalls: tuple[str, ...]) -> None:
+    with st.expander("The loop that is running (real source of torchxp_core/training.py)"):
+        for func in (training.fit, training.run_phase):
+            source = inspect.getsource(func)
+            st.code(source, language="python", line_numbers=True)
+            for number, line in pitfall_lines(source, pitfalls):
+                name = line.split("# PITFALL ")[1].split(":")[0].split()[0]
+                st.warning(f"Line {number} changes with **{PITFALLS[name]}**: `{line}`")

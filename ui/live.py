@@ -1,0 +1,95 @@
+"""The live view of one run: a fragment that redraws on a timer only while the run trains."""
+
+import streamlit as st
+
+from torchxp_core.figures import training as figs
+from torchxp_core.runner import Run, Status
+
+TICK_S = 0.7  # how often a training run's charts refresh
+STATUS_COLORS = {
+    Status.PENDING: "gray",
+    Status.RUNNING: "blue",
+    Status.PAUSED: "orange",
+    Status.STOPPED: "gray",
+    Status.FINISHED: "green",
+    Status.FAILED: "red",
+    Status.DIVERGED: "red",
+}
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def status_line(run: Run) -> None:
+    p = run.progress()
+    color = STATUS_COLORS[run.status]
+    st.markdown(
+        f"**{run.id}** :{color}-badge[{run.status.value}] &nbsp; {p['samples_per_s']:,.0f} "
+        f"samples/s · {_duration(p['elapsed_s'])} elapsed"
+    )
+    text = f"epoch {p['epoch']}/{p['epochs']} · step {p['step']:,}/{p['total_steps']:,}"
+    if run.active and p["eta_s"]:
+        text += f" · about {_duration(p['eta_s'])} left"
+    st.progress(p["fraction"], text=text)
+    if run.error:
+        st.error(run.error)
+
+
+def metrics_row(run: Run) -> None:
+    records = run.log.epoch_records()
+    last = records[-1] if records else {}
+    prev = records[-2] if len(records) > 1 else {}
+    cols = st.columns(4)
+    for col, key, label in zip(
+        cols,
+        ("train_loss", "val_loss", "val_accuracy", "val_rmse"),
+        ("train loss", "val loss", "val accuracy", "val RMSE"),
+        strict=True,
+    ):
+        if key in last:
+            delta = last[key] - prev[key] if key in prev else None
+            good_up = key == "val_accuracy"
+            col.metric(
+                label,
+                f"{last[key]:.4f}",
+                None if delta is None else f"{delta:+.4f}",
+                delta_color="normal" if good_up else "inverse",
+            )
+
+
+def charts(run: Run, smoothing: float, log_y: bool) -> None:
+    records = run.log.epoch_records()
+    left, right = st.columns([1, 1])
+    with left:
+        fig = figs.step_loss_figure(run.log.steps(), smoothing, log_y=log_y)
+        st.plotly_chart(fig, key="chart-steps", width="stretch")
+        fig = figs.epoch_figure(records, "loss", "Loss per epoch")
+        st.plotly_chart(fig, key="chart-epoch-loss", width="stretch")
+    with right:
+        if run.grid is not None and run.setup is not None:
+            snap, axes = run.log.latest_snapshot(), run.grid.axes
+            build = figs.curve_figure if len(axes) == 1 else figs.surface_figure
+            st.plotly_chart(build(snap, axes, run.setup.data), key="chart-surface",
+                            width="stretch")  # fmt: skip
+        metric = "accuracy" if run.cfg.loss.task == "classification" else "rmse"
+        title = "Accuracy per epoch" if metric == "accuracy" else "RMSE per epoch"
+        st.plotly_chart(figs.epoch_figure(records, metric, title), key="chart-epoch-metric",
+                        width="stretch")  # fmt: skip
+
+
+def live_view(run: Run, smoothing: float, log_y: bool) -> None:
+    """Draw the run; while it trains, redraw every TICK_S seconds, then stop polling."""
+
+    def body():
+        status_line(run)
+        metrics_row(run)
+        charts(run, smoothing, log_y)
+        if not run.active and st.session_state.get("live.polling"):
+            # The run just ended: one full rerun turns the timer off and the buttons back on.
+            st.session_state["live.polling"] = False
+            st.rerun()
+
+    st.session_state["live.polling"] = run.active
+    st.fragment(run_every=TICK_S if run.active else None)(body)()

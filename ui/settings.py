@@ -1,0 +1,159 @@
+"""The Training Lab's settings sidebar: widgets in, a validated RunConfig (or a sentence) out.
+
+Settings are kept in session state under their dotted names ("train.lr"), so share links can
+carry the same keys and other pages can read the current choice with ``current_config``.
+"""
+
+import streamlit as st
+
+from torchxp_core import config as cfgmod
+from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from torchxp_core.data import DATASETS, n_classes
+from torchxp_core.devices import available_devices
+from torchxp_core.losses import LOSSES
+from torchxp_core.optimizers import MOMENTUM_OPTIMIZERS, OPTIMIZERS
+
+DEFAULTS = RunConfig()
+
+
+def default(key: str):
+    """The default of a dotted setting; hidden sizes as the text the user edits."""
+    section, name = key.split(".")
+    value = getattr(getattr(DEFAULTS, section), name)
+    if key == "model.hidden":
+        return ",".join(map(str, value))
+    return list(value) if isinstance(value, tuple) else value
+
+
+def get(key: str):
+    """The current value of a setting, whichever page asks."""
+    return st.session_state.get(key, default(key))
+
+
+def put(key: str, value) -> None:
+    """Set a setting from outside its widget (a share link, a 'load run' button)."""
+    st.session_state[key] = value
+    st.session_state.pop("w:" + key, None)  # the widget re-seeds from the new value
+
+
+def _widget(kind, label: str, key: str, choices: list | None = None, **kw):
+    """A widget bound to setting ``key``.
+
+    Streamlit forgets a widget's state on pages where it is not drawn, so the value lives
+    under ``key`` and the widget under ``"w:" + key``: switching pages loses nothing.
+    """
+    wkey = "w:" + key
+    if wkey not in st.session_state:
+        st.session_state[wkey] = get(key)
+    if choices is not None:
+        kw["options"] = choices
+        if st.session_state[wkey] not in choices:  # e.g. a loss the new dataset cannot use
+            st.session_state[wkey] = choices[0]
+    st.session_state[key] = kind(label, key=wkey, **kw)
+    return st.session_state[key]
+
+
+def _select(label: str, key: str, choices: list, labels: dict | None = None, **kw):
+    fmt = (lambda v: labels.get(v, v)) if labels else str
+    return _widget(st.selectbox, label, key, choices, format_func=fmt, **kw)
+
+
+def _data_section() -> dict:
+    st.subheader("Data")
+    labels = {k: v.label for k, v in DATASETS.items()}
+    raw = {"dataset": _select("Dataset", "data.dataset", list(DATASETS), labels)}
+    info = DATASETS[raw["dataset"]]
+    st.caption(info.description)
+    if not info.image:
+        raw["n_samples"] = _widget(st.slider, "Samples", "data.n_samples",
+                                   min_value=100, max_value=5000, step=100)  # fmt: skip
+        raw["noise"] = _widget(st.slider, "Noise", "data.noise",
+                               min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
+    if info.task == "classification" and not info.classes:
+        raw["n_classes"] = _widget(st.slider, "Classes", "data.n_classes",
+                                   min_value=max(2, info.min_classes), max_value=8)  # fmt: skip
+    raw["val_fraction"] = _widget(st.slider, "Validation fraction", "data.val_fraction",
+                                  min_value=0.1, max_value=0.5, step=0.05)  # fmt: skip
+    raw["seed"] = int(_widget(st.number_input, "Data seed", "data.seed", min_value=0, step=1))
+    raw["standardize"] = _widget(st.checkbox, "Standardise features", "data.standardize")
+    return raw
+
+
+def _model_section(image: bool) -> dict:
+    st.subheader("Model")
+    kinds = {"mlp": "MLP", "cnn": "small CNN"}
+    return {
+        "kind": _select("Architecture", "model.kind", ["mlp", "cnn"] if image else ["mlp"], kinds),
+        "hidden": _widget(st.text_input, "Hidden sizes", "model.hidden",
+                          help="Comma-separated widths of the hidden layers, e.g. 32,32"),
+        "activation": _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS)),
+        "dropout": _widget(st.slider, "Dropout", "model.dropout",
+                           min_value=0.0, max_value=0.8, step=0.05),
+        "batch_norm": _widget(st.checkbox, "Batch norm", "model.batch_norm"),
+    }  # fmt: skip
+
+
+def _train_section(task: str, classes: int) -> dict:
+    st.subheader("Training")
+    usable = [
+        k for k, s in LOSSES.items() if s.task == task and (not s.binary_only or classes == 2)
+    ]
+    raw = {
+        "loss": _select("Loss", "train.loss", usable, {k: s.label for k, s in LOSSES.items()}),
+        "optimizer": _select("Optimizer", "train.optimizer", list(OPTIMIZERS), OPTIMIZERS),
+        "lr": _widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001,
+                      help="Any finite number above 0; try 5 to watch a run diverge."),
+    }  # fmt: skip
+    if raw["optimizer"] in MOMENTUM_OPTIMIZERS:
+        raw["momentum"] = _widget(st.slider, "Momentum", "train.momentum",
+                                  min_value=0.0, max_value=0.99, step=0.01)  # fmt: skip
+    if raw["optimizer"] == "sgd":
+        raw["nesterov"] = _widget(st.checkbox, "Nesterov", "train.nesterov")
+    raw["weight_decay"] = _widget(st.number_input, "Weight decay", "train.weight_decay",
+                                  min_value=0.0, format="%.4f", step=0.0001)  # fmt: skip
+    raw["batch_size"] = int(_widget(st.number_input, "Batch size", "train.batch_size", step=1))
+    raw["epochs"] = int(_widget(st.number_input, "Epochs", "train.epochs", step=1))
+    raw["device"] = _select("Device", "train.device", available_devices())
+    raw["seed"] = int(_widget(st.number_input, "Seed", "train.seed", min_value=0, step=1,
+                              help="Seeds weights and batch order."))  # fmt: skip
+    with st.expander("Pitfalls: make a classic mistake on purpose"):
+        raw["pitfalls"] = tuple(_widget(st.multiselect, "Mistakes", "train.pitfalls",
+                                        options=list(cfgmod.PITFALLS),
+                                        format_func=cfgmod.PITFALLS.get))  # fmt: skip
+    return raw
+
+
+def sidebar() -> tuple[RunConfig | None, str]:
+    """Draw every setting, then validate: (config, "") or (None, what is wrong, in a sentence).
+
+    All widgets are drawn before validating, so a bad value never hides (and so resets) the
+    widgets after it.
+    """
+    with st.sidebar:
+        data = _data_section()
+        info = DATASETS[data["dataset"]]
+        model = _model_section(info.image)
+        classes = n_classes(DataConfig(dataset=data["dataset"], n_classes=data.get("n_classes", 3)))
+        train = _train_section(info.task, classes)
+    return build(data, model, train)
+
+
+def build(data: dict, model: dict, train: dict) -> tuple[RunConfig | None, str]:
+    try:
+        model = {**model, "hidden": cfgmod.parse_hidden(model["hidden"])}
+        return RunConfig(DataConfig(**data), ModelConfig(**model), TrainConfig(**train)), ""
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def current_config() -> RunConfig:
+    """The settings as they stand in this tab (defaults where never touched or invalid)."""
+    keys = {
+        "data": DataConfig.__dataclass_fields__,
+        "model": ModelConfig.__dataclass_fields__,
+        "train": TrainConfig.__dataclass_fields__,
+    }
+    raw = {sec: {f: get(f"{sec}.{f}") for f in fields} for sec, fields in keys.items()}
+    raw["train"]["pitfalls"] = tuple(raw["train"]["pitfalls"])
+    config, _ = build(raw["data"], raw["model"], raw["train"])
+    return config or DEFAULTS

@@ -1,0 +1,35 @@
+"""App-wide and per-tab state: the run registry, and which tab owns which run."""
+
+import uuid
+
+import streamlit as st
+
+from torchxp_core.runner import RunRegistry
+
+MAX_ACTIVE_RUNS = 3  # on 2 cores more would only slow every run down
+
+
+@st.cache_resource
+def registry() -> RunRegistry:
+    """One registry for the whole server, shared by every browser tab."""
+    return RunRegistry(max_active=MAX_ACTIVE_RUNS)
+
+
+class _Tab:
+    def __init__(self):
+        self.id = uuid.uuid4().hex[:12]
+
+
+def _release(tab: _Tab) -> None:
+    # A closed tab's runs would otherwise train for nobody and hold a slot.
+    registry().stop_all(owner=tab.id)
+
+
+@st.cache_resource(scope="session", on_release=_release)
+def _tab() -> _Tab:
+    return _Tab()
+
+
+def tab_id() -> str:
+    """This browser tab's id: the owner recorded on the runs it starts."""
+    return _tab().id
