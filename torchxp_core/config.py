@@ -79,6 +79,7 @@ class ModelConfig:
     activation: str = "relu"  # one of ACTIVATIONS
     dropout: float = 0.0  # after each hidden activation; 0 disables
     batch_norm: bool = False  # BatchNorm1d after each hidden Linear
+    frozen: tuple[str, ...] = ()  # layer indices ("0", "3") whose parameters do not train
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -95,6 +96,7 @@ class ModelConfig:
                 f"Unknown activation '{self.activation}'. Choose one of: {', '.join(ACTIVATIONS)}."
             )
         _check_number("Dropout", self.dropout, 0.0, 0.95)
+        object.__setattr__(self, "frozen", tuple(str(name) for name in self.frozen))
 
 
 @dataclass(frozen=True)

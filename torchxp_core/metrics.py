@@ -23,6 +23,16 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class ParamSnapshot:
+    """Copies of every parameter and its gradient at the end of an epoch."""
+
+    step: int
+    epoch: int
+    weights: dict[str, np.ndarray]  # name ("0.weight") -> float32 copy
+    grads: dict[str, np.ndarray | None]  # None where .grad was never filled (frozen)
+
+
+@dataclass(frozen=True)
 class StepSeries:
     """Copies of the per-step arrays, safe to use outside the lock."""
 
@@ -39,6 +49,7 @@ class MetricsLog:
     _n: int = field(init=False, default=0)
     epochs: list[dict] = field(init=False, default_factory=list)
     snapshots: deque = field(init=False)
+    params: deque = field(init=False)  # ParamSnapshot per epoch, for weight/grad history
     started: float = field(init=False, default_factory=time.perf_counter)
 
     def __post_init__(self):
@@ -46,6 +57,7 @@ class MetricsLog:
         self._loss = np.empty(self.capacity, np.float32)
         self._seconds = np.empty(self.capacity, np.float32)
         self.snapshots = deque(maxlen=self.max_snapshots)
+        self.params = deque(maxlen=self.max_snapshots)
 
     def add_step(self, loss: float, seconds: float) -> None:
         with self._lock:
@@ -63,6 +75,14 @@ class MetricsLog:
     def add_snapshot(self, snap: Snapshot) -> None:
         with self._lock:
             self.snapshots.append(snap)
+
+    def add_params(self, snap: ParamSnapshot) -> None:
+        with self._lock:
+            self.params.append(snap)
+
+    def param_history(self) -> list[ParamSnapshot]:
+        with self._lock:
+            return list(self.params)
 
     @property
     def n_steps(self) -> int:

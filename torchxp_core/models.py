@@ -18,7 +18,7 @@ _ACTIVATIONS = {
 }
 
 
-def _hidden_stack(cfg: ModelConfig, in_features: int) -> list[nn.Module]:
+def _hidden_stack(cfg: ModelConfig, in_features: int) -> tuple[list[nn.Module], int]:
     layers: list[nn.Module] = []
     for width in cfg.hidden:
         layers.append(nn.Linear(in_features, width))
@@ -64,4 +64,26 @@ def build_model(
     else:
         in_features = input_shape[0]
     hidden, in_features = _hidden_stack(cfg, in_features)
-    return nn.Sequential(*layers, *hidden, *_head(loss, in_features, n_classes))
+    model = nn.Sequential(*layers, *hidden, *_head(loss, in_features, n_classes))
+    freeze(model, cfg.frozen)
+    return model
+
+
+def trainable_layers(model: nn.Sequential) -> list[str]:
+    """Names of the layers that own parameters, e.g. ['0', '2', '4']."""
+    return [
+        name for name, layer in model.named_children() if next(layer.parameters(), None) is not None
+    ]
+
+
+def freeze(model: nn.Sequential, layers: tuple[str, ...]) -> None:
+    """Switch requires_grad off for every parameter of the named layers."""
+    owners = trainable_layers(model)
+    for name in layers:
+        if name not in owners:
+            raise ValueError(
+                f"Layer '{name}' has no parameters to freeze; layers with parameters: "
+                f"{', '.join(owners)}."
+            )
+        for param in getattr(model, name).parameters():
+            param.requires_grad_(False)

@@ -14,7 +14,7 @@ from enum import StrEnum
 import torch
 
 from torchxp_core.config import RunConfig
-from torchxp_core.metrics import MetricsLog
+from torchxp_core.metrics import MetricsLog, ParamSnapshot
 from torchxp_core.surface import SurfaceGrid, snapshot, surface_grid
 from torchxp_core.training import Diverged, Setup, Stopped, fit, prepare
 
@@ -147,7 +147,18 @@ class Run:
         for phase, metrics in results.items():
             record.update({f"{phase}_{name}": value for name, value in metrics.items()})
         self.log.add_epoch(record)
+        self._record_params(epoch)
         self._take_snapshot()
+
+    def _record_params(self, epoch: int) -> None:
+        # Once per epoch, not per step: a few KB for these models, off the hot path.
+        assert self.setup is not None
+        weights, grads = {}, {}
+        for name, param in self.setup.model.named_parameters():
+            weights[name] = param.detach().float().cpu().numpy().copy()
+            grad = param.grad
+            grads[name] = None if grad is None else grad.detach().float().cpu().numpy().copy()
+        self.log.add_params(ParamSnapshot(self.step, epoch, weights, grads))
 
     def _take_snapshot(self, force: bool = False) -> None:
         now = time.perf_counter()

@@ -90,8 +90,9 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
             targets = targets.to(torch.int32)
         tensors[phase] = (inputs.to(device), targets.to(device))
     t = cfg.train
+    trainable = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay out
     optimizer = build_optimizer(
-        t.optimizer, model.parameters(), t.lr, t.weight_decay, t.momentum, t.nesterov
+        t.optimizer, trainable, t.lr, t.weight_decay, t.momentum, t.nesterov
     )
     generator = torch.Generator().manual_seed(t.seed)
     return Setup(cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls)
