@@ -12,6 +12,7 @@ from torch import nn
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
+_DOCS = "https://docs.pytorch.org/docs/stable/generated/torch.nn.{}.html"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class LossSpec:
     sigmoid_output: bool  # True: the model ends in nn.Sigmoid (BCELoss wants probabilities)
     target_dtype: torch.dtype
     contract: str  # the rule, in a sentence, as the page shows it
+    latex: str = ""  # the formula as the Loss Explorer typesets it (st.latex)
+    docs_url: str = ""  # the loss's page in the PyTorch docs
 
     def output_units(self, n_classes: int) -> int:
         """Width of the model's last layer: C logits for cross-entropy, else one unit."""
@@ -67,6 +70,9 @@ LOSSES: dict[str, LossSpec] = {
             target_dtype=torch.int64,
             contract="input (N, C) raw logits, target (N,) int64 class indices in [0, C-1]; "
             "softmax is inside the loss, no one-hot needed",
+            latex=r"\ell(z, t) = -\log \frac{e^{z_t}}{\sum_{k=0}^{C-1} e^{z_k}}"
+            r" = -z_t + \log \sum_{k=0}^{C-1} e^{z_k}",
+            docs_url=_DOCS.format("CrossEntropyLoss"),
         ),
         LossSpec(
             "bce",
@@ -78,6 +84,10 @@ LOSSES: dict[str, LossSpec] = {
             target_dtype=torch.float32,
             contract="input (N, 1) probabilities in (0, 1) after a sigmoid, "
             "target float of the same shape with 0 or 1",
+            latex=r"J(\theta) = -\frac{1}{m} \sum_{i=1}^{m} \left[ y^{(i)} \log h\left(x^{(i)},"
+            r" \theta\right) + \left(1 - y^{(i)}\right) \log \left(1 - h\left(x^{(i)},"
+            r" \theta\right)\right) \right]",
+            docs_url=_DOCS.format("BCELoss"),
         ),
         LossSpec(
             "bce_with_logits",
@@ -89,6 +99,9 @@ LOSSES: dict[str, LossSpec] = {
             target_dtype=torch.float32,
             contract="input (N, 1) raw logits (the sigmoid is inside, numerically stable), "
             "target float of the same shape with 0 or 1",
+            latex=r"\ell(z, y) = -\left[ p\, y \log \sigma(z) + (1 - y) \log (1 - \sigma(z))"
+            r" \right],\quad \sigma(z) = \frac{1}{1 + e^{-z}}",
+            docs_url=_DOCS.format("BCEWithLogitsLoss"),
         ),
         LossSpec(
             "mse",
@@ -100,6 +113,8 @@ LOSSES: dict[str, LossSpec] = {
             target_dtype=torch.float32,
             contract="input.shape must equal target.shape, here (N, 1) float; "
             "a mismatch broadcasts silently to (N, N)",
+            latex=r"\mathrm{MSE} = \frac{1}{N} \sum_{i=1}^{N} \left(x_i - y_i\right)^2",
+            docs_url=_DOCS.format("MSELoss"),
         ),
     )
 }

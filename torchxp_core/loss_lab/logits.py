@@ -1,0 +1,106 @@
+"""nn.BCEWithLogitsLoss (lesson #7): sigmoid-then-BCELoss against the fused loss over a wide
+sweep of the logit z, in float32 and float64, and what pos_weight does."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from torchxp_core.loss_lab.bce import DTYPES
+from torchxp_core.losses import LOSSES
+
+# The two-step loss "parts" from the exact one once |loss − exact| > 1e-3 · max(exact, 1): a
+# relative error for losses above 1, an absolute one below (a loss of 1e-6 off by 1e-7 is no
+# lesson; float32 rounds small losses to multiples of ~1e-6 either way).
+PART_TOL = 1e-3
+
+
+def exact(z: np.ndarray, y: float, pos_weight: float = 1.0) -> np.ndarray:
+    """The closed form in float64, stable for any z: p·y·softplus(−z) + (1 − y)·softplus(z).
+
+    softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^−|z|) never overflows.
+    """
+    z = np.asarray(z, dtype=np.float64)
+
+    def softplus(v: np.ndarray) -> np.ndarray:
+        return np.maximum(v, 0) + np.log1p(np.exp(-np.abs(v)))
+
+    return pos_weight * y * softplus(-z) + (1 - y) * softplus(z)
+
+
+def sweep(y: float, z_max: float = 120.0, n: int = 2401) -> pd.DataFrame:
+    """Loss over z ∈ [−z_max, z_max]: two-step and fused, per dtype, and the exact value.
+
+    Long format for plotting: columns z, dtype, method ("sigmoid + BCELoss" or
+    "BCEWithLogitsLoss"), loss, exact, error (|loss − exact| / max(exact, 1)).
+    """
+    z64 = np.round(np.linspace(-z_max, z_max, n), 9)  # 0.1 steps print as 0.1, not 0.1000…02
+    ref = exact(z64, y)
+    frames = []
+    for name, dtype in DTYPES.items():
+        z = torch.tensor(z64, dtype=dtype)
+        target = torch.full_like(z, y)
+        with torch.no_grad():
+            two_step = LOSSES["bce"].factory(reduction="none")(torch.sigmoid(z), target)
+            fused = LOSSES["bce_with_logits"].factory(reduction="none")(z, target)
+        for method, loss in (("sigmoid + BCELoss", two_step), ("BCEWithLogitsLoss", fused)):
+            values = loss.double().numpy()
+            error = np.abs(values - ref) / np.maximum(ref, 1.0)
+            frames.append(
+                pd.DataFrame(
+                    {"z": z64, "dtype": name, "method": method, "loss": values, "exact": ref}
+                ).assign(error=error)
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Parting:
+    """Where sigmoid + BCELoss first leaves the exact loss, for one dtype."""
+
+    dtype: str
+    z: float | None  # the z of smallest |z| with error > PART_TOL; None if never
+    loss: float | None  # what the two-step version returned there
+    exact: float | None
+    fused_max_error: float  # the fused loss's worst error over the whole sweep
+
+
+def partings(frame: pd.DataFrame) -> list[Parting]:
+    """For each dtype, the smallest |z| where the two-step loss parts (the sweep's data)."""
+    out = []
+    for dtype, group in frame.groupby("dtype", sort=False):
+        two = group[group["method"] == "sigmoid + BCELoss"]
+        fused = group[group["method"] == "BCEWithLogitsLoss"]
+        bad = two[two["error"] > PART_TOL]
+        if len(bad):
+            first = bad.loc[bad["z"].abs().idxmin()]
+            z, loss, ex = float(first["z"]), float(first["loss"]), float(first["exact"])
+        else:
+            z = loss = ex = None
+        out.append(Parting(str(dtype), z, loss, ex, float(fused["error"].max())))
+    return out
+
+
+def pos_weight_curves(pos_weight: float, z_max: float = 6.0, n: int = 241) -> pd.DataFrame:
+    """BCEWithLogitsLoss(pos_weight=p) over z for y = 1 and y = 0, with p = 1 for reference.
+
+    pos_weight multiplies only the y = 1 term, so positives count p times as much; p = n_neg /
+    n_pos balances rare positives. Columns: z, y, pos_weight, torch, formula.
+    """
+    z = torch.linspace(-z_max, z_max, n, dtype=torch.float64)
+    rows = []
+    for p in dict.fromkeys((1.0, float(pos_weight))):  # p = 1 once if the slider says 1
+        loss = LOSSES["bce_with_logits"].factory(
+            reduction="none", pos_weight=torch.tensor([p], dtype=torch.float64)
+        )
+        for y in (1.0, 0.0):
+            with torch.no_grad():
+                values = loss(z, torch.full_like(z, y)).numpy()
+            rows.append(
+                pd.DataFrame(
+                    {"z": z.numpy(), "y": y, "pos_weight": p, "torch": values,
+                     "formula": exact(z.numpy(), y, p)}
+                )
+            )  # fmt: skip
+    return pd.concat(rows, ignore_index=True)

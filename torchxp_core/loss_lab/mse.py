@@ -1,0 +1,49 @@
+"""nn.MSELoss (lesson #8): input.shape must equal target.shape, and what broadcasting does when
+it does not: (N, 1) against (N,) becomes (N, N), torch warns, and the loss is wrong."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from torchxp_core.loss_lab.attempt import attempt
+from torchxp_core.losses import LOSSES
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """One batch scored twice: with the shape bug and with the fix."""
+
+    prediction: np.ndarray  # (N,) the model's outputs, as values
+    target: np.ndarray  # (N,)
+    input_shape: tuple[int, ...]  # (N, 1): a model with one output unit
+    target_shape: tuple[int, ...]  # (N,): labels straight from the dataset
+    diff_shape: tuple[int, ...]  # shape of input − target after broadcasting: (N, N)
+    squared: np.ndarray  # (N, N) (input_i − target_j)², what the wrong loss averages
+    wrong: float  # MSELoss()(input (N, 1), target (N,)): the mean of all N² entries
+    wrong_formula: float  # mean over i, j of (x_i − t_j)²
+    warnings: list[str]  # what torch warned, verbatim
+    right: float  # MSELoss()(input.squeeze(1), target): the diagonal only
+    right_formula: float  # mean over i of (x_i − t_i)²
+    fix_warnings: list[str]  # empty: the fixed call is quiet
+
+
+def broadcast(n: int = 8, noise: float = 0.3, seed: int = 0) -> Broadcast:
+    """A nearly right model on n targets: the (N, 1) vs (N,) bug against the fixed shapes."""
+    if n < 2:
+        raise ValueError(f"The demo needs at least 2 samples to broadcast, got {n}.")
+    gen = torch.Generator().manual_seed(seed)
+    target = torch.randn(n, generator=gen)  # (N,)
+    prediction = (target + noise * torch.randn(n, generator=gen)).reshape(n, 1)  # (N, 1)
+    mse = LOSSES["mse"].factory()
+    wrong = attempt(lambda: mse(prediction, target))
+    right = attempt(lambda: mse(prediction.squeeze(1), target))
+    x = prediction[:, 0].double().numpy()
+    t = target.double().numpy()
+    squared = (x[:, None] - t[None, :]) ** 2  # (N, N): row i = prediction i, column j = target j
+    return Broadcast(
+        x, t, tuple(prediction.shape), tuple(target.shape),
+        tuple(torch.broadcast_shapes(prediction.shape, target.shape)), squared,
+        wrong.value.item(), float(squared.mean()), wrong.warnings,
+        right.value.item(), float(np.diag(squared).mean()), right.warnings,
+    )  # fmt: skip
