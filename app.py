@@ -9,7 +9,9 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:"),
     ],
-    "Lessons": [],
+    "Lessons": [
+        st.Page("pages/loss_explorer.py", title="Loss Explorer", icon=":material/functions:"),
+    ],
 }
 
 

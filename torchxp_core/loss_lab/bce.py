@@ -32,11 +32,12 @@ def formula(h: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(pos + neg)
 
 
-def curves(n: int = 400, dtype: str = "float64") -> pd.DataFrame:
+def curves(n: int = 400, dtype: str = "float64", y: float | None = None) -> pd.DataFrame:
     """Both branches over h ∈ (0, 1): torch's BCELoss with y = 1 and y = 0, and −log h, −log(1−h).
 
     h is spaced densely near 0 and 1 (a logistic grid) so the climb towards ∞ is drawn smoothly.
-    Columns: h, torch_y1, torch_y0, formula_y1, formula_y0 (float64 arrays).
+    Columns: h, torch_y1, torch_y0, formula_y1, formula_y0 (float64 arrays); with a soft label
+    y strictly between 0 and 1, also torch_y and formula_y for that y.
     """
     h = 1 / (1 + np.exp(-np.linspace(-7, 7, n)))  # 9e-4 .. 1 - 9e-4
     ht = torch.tensor(h, dtype=DTYPES[dtype])
@@ -44,7 +45,7 @@ def curves(n: int = 400, dtype: str = "float64") -> pd.DataFrame:
         t1 = _bce()(ht, torch.ones_like(ht)).double().numpy()
         t0 = _bce()(ht, torch.zeros_like(ht)).double().numpy()
     h_used = ht.double().numpy()  # the h torch actually saw, after rounding to dtype
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "h": h_used,
             "torch_y1": t1,
@@ -53,6 +54,11 @@ def curves(n: int = 400, dtype: str = "float64") -> pd.DataFrame:
             "formula_y0": formula(h_used, np.zeros(n)),
         }
     )
+    if y is not None and 0 < y < 1:
+        with torch.no_grad():
+            frame["torch_y"] = _bce()(ht, torch.full_like(ht, y)).double().numpy()
+        frame["formula_y"] = formula(h_used, np.full(n, y))
+    return frame
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,193 @@
+"""Loss Explorer (lessons #5-#8): BCE, BCEWithLogits, CrossEntropy and MSE, live from torch.
+
+Four lessons on one page, one tab each, so it runs past the usual ~150 lines; every number
+comes from torchxp_core.loss_lab, every figure from torchxp_core.figures.losses.
+"""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from torchxp_core.figures import losses as figs
+from torchxp_core.loss_lab import TORCH_VERSION, bce, logits, mse
+from torchxp_core.loss_lab import cross_entropy as ce
+from torchxp_core.losses import LOSSES
+
+
+def side_by_side(label: str, torch_value: float, formula_value: float, digits: int) -> None:
+    """torch's number beside the formula's, printed to one digit past where they agree."""
+    shown = max(4, min(digits + 1, 16))
+    a, b, c = st.columns(3)
+    a.metric(f"torch {label}", f"{torch_value:.{shown}g}")
+    b.metric("formula", f"{formula_value:.{shown}g}")
+    c.metric("they agree to", f"{digits} digits" if digits < 16 else "every digit")
+
+
+def contract(name: str) -> None:
+    spec = LOSSES[name]
+    st.latex(spec.latex)
+    st.caption(f"**Contract:** {spec.contract}. [PyTorch docs]({spec.docs_url})")
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, width="stretch")
+
+
+def show_cross_entropy() -> None:
+    """The CE tab; a bad logit table or target class ends it with an error, not the page."""
+    contract("cross_entropy")
+    c1, c2, c3 = st.columns(3)
+    n_classes = c1.number_input("C, the number of classes", 2, 10, 4, key="loss.ce.C")
+    target = c2.number_input("target class t", value=0, step=1, key="loss.ce.target")
+    temp = c3.slider("temperature T", 0.1, 5.0, 1.0, 0.1, key="loss.ce.T")
+    start = pd.DataFrame(
+        {"class": np.arange(n_classes), "logit": np.round(np.linspace(2.0, -1.0, n_classes), 2)}
+    )
+    edited = st.data_editor(
+        start, key=f"loss.ce.logits.{n_classes}", disabled=["class"], hide_index=True,
+        width="stretch", height=min(400, 38 + 35 * n_classes),
+    )  # fmt: skip
+    z = edited["logit"].to_numpy(float)
+    try:
+        sm = ce.softmax_loss(z, int(target), temp)
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    a, b_, c = st.columns(3)
+    a.metric("nn.CrossEntropyLoss", f"{sm.ce:.10f}")
+    b_.metric("nn.NLLLoss(log_softmax)", f"{sm.nll:.10f}")
+    c.metric("formula −z_t + log Σ e^z_k", f"{sm.formula:.10f}")
+    chart(figs.softmax_bars(sm), "loss.ce.bars")
+    chart(
+        figs.temperature(ce.temperature_sweep(z, int(target)), temp, int(target)), "loss.ce.T_chart"
+    )
+    st.subheader("The contract, tried on this torch")
+    left, right = st.columns(2)
+    left.markdown("**Target dtypes** (class indices, shape (N,))")
+    left.dataframe(ce.target_dtype_table(z, int(target)), hide_index=True, width="stretch")
+    right.markdown(f"**Out-of-range classes** (C = {n_classes})")
+    right.dataframe(ce.out_of_range(n_classes), hide_index=True, width="stretch")
+    right.caption("−100 is `ignore_index`'s default: that sample is skipped, not an error.")
+    st.markdown("**Float targets of shape (N, C) are read as probabilities**")
+    eps = st.slider("label_smoothing ε", 0.0, 0.5, 0.1, 0.01, key="loss.ce.smoothing")
+    pt_ = ce.probability_targets(z, int(target), eps)
+    st.latex(r"q = (1-\varepsilon)\,\mathrm{onehot}(t) + \varepsilon / C = ["
+             + ", ".join(f"{v:.4f}" for v in pt_.q) + "]")  # fmt: skip
+    a, b_, c = st.columns(3)
+    a.metric(f"class index, label_smoothing={eps:g}", f"{pt_.index_loss:.10f}")
+    b_.metric("float (1, C) target q", f"{pt_.probability_loss:.10f}")
+    c.metric("formula −Σ q_k log p_k", f"{pt_.formula:.10f}")
+    if pt_.long_probabilities_error:
+        st.caption(f"An int64 one-hot of shape (1, C) instead: `{pt_.long_probabilities_error}`")
+    chart(figs.ce_vs_mse_gradient(ce.ce_vs_mse_gradient(n_classes)), "loss.ce.vs_mse")
+
+
+st.title("Loss Explorer")
+st.markdown(
+    "Four losses from the team's note, each next to its formula. Every number and curve here is "
+    f"computed by the installed **torch {TORCH_VERSION}** each time the page runs; the dotted "
+    "lines are the closed form, and errors and warnings are torch's own words."
+)
+tab_bce, tab_logits, tab_ce, tab_mse = st.tabs(
+    ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss"]
+)
+
+with tab_bce:
+    contract("bce")
+    c1, c2, c3 = st.columns([3, 3, 2])
+    h = c1.slider("h, the predicted probability", 0.0, 1.0, 0.3, 0.001, key="loss.bce.h")
+    y = c2.slider("y, the label", 0.0, 1.0, 1.0, 0.05, key="loss.bce.y")
+    dtype = c3.radio("dtype", ["float32", "float64"], horizontal=True, key="loss.bce.dtype")
+    pt = bce.point(h, y, dtype)
+    side_by_side("BCELoss", pt.torch_loss, pt.formula_loss, pt.digits)
+    if pt.clamped:
+        st.info(
+            f"The formula says {pt.formula_loss:.4g}, torch says {pt.torch_loss:g}: BCELoss clamps "
+            f"log h and log(1 − h) at {bce.LOG_CLAMP:g}, so one sample never costs more than 100 "
+            "and backward never sees ∞. The table below shows where the clamp starts."
+        )
+    chart(figs.bce_curves(bce.curves(y=y), pt), "loss.bce.curves")
+    with st.expander("torch's clamp, measured: y = 1 and h shrinking to 0"):
+        st.dataframe(bce.clamp_table(), hide_index=True, width="stretch")
+    st.subheader("A batch: the loss is the mean")
+    st.caption("Edit h and y, add or delete rows. Both must be between 0 and 1.")
+    start = pd.DataFrame({"h": [0.9, 0.2, 0.6, 0.05], "y": [1.0, 0.0, 1.0, 1.0]})
+    table = st.data_editor(start, num_rows="dynamic", key="loss.bce.batch", width="stretch")
+    try:
+        b = bce.batch(table["h"].to_numpy(float), table["y"].to_numpy(float))
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        left, right = st.columns([3, 2])
+        left.dataframe(
+            b.per_sample.rename(columns={"torch": 'torch, reduction="none"'}),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+        right.metric('reduction="mean" (default)', f"{b.mean:.6f}", f"formula {b.formula_mean:.6f}",
+                     delta_color="off")  # fmt: skip
+        right.metric('reduction="sum"', f"{b.total:.6f}", f"formula {b.formula_sum:.6f}",
+                     delta_color="off")  # fmt: skip
+    st.subheader("The gradient")
+    st.markdown(
+        f"At the sliders, autograd's **dL/dh = {pt.torch_grad:.6g}**, the closed form "
+        f"−y/h + (1−y)/(1−h) = **{pt.formula_grad:.6g}**. Through a sigmoid, h = σ(z), the "
+        "chain rule collapses to σ(z) − y: bounded, which is one reason to end on logits."
+    )
+    chart(figs.bce_gradients(bce.gradients(y), y), "loss.bce.gradients")
+
+with tab_logits:
+    contract("bce_with_logits")
+    st.markdown(
+        "`nn.Sigmoid()` then `nn.BCELoss()` computes σ(z) first and rounds it: for a large "
+        "wrong logit σ(z) becomes exactly 1 (or 0), log hits the −100 clamp, and the loss is "
+        "wrong. `BCEWithLogitsLoss` never forms σ(z), so it stays exact."
+    )
+    y_l = st.radio("label y", [0.0, 1.0], horizontal=True, key="loss.logits.y")
+    sweep = logits.sweep(y_l)
+    parts = logits.partings(sweep)
+    cols = st.columns(len(parts))
+    for col, part in zip(cols, parts, strict=True):
+        if part.z is None:
+            col.success(f"{part.dtype}: sigmoid + BCELoss stays within 0.1 % over the sweep.")
+        else:
+            col.warning(
+                f"**{part.dtype}**: sigmoid + BCELoss parts at z = {part.z:g}, returning "
+                f"{part.loss:.6g} where the exact loss is {part.exact:.6g}. The fused loss's "
+                f"worst error over the sweep: {part.fused_max_error:.1e}."
+            )
+    chart(figs.logit_sweep(sweep, parts, y_l), "loss.logits.sweep")
+    st.subheader("pos_weight")
+    st.markdown(
+        "`pos_weight` multiplies the y = 1 term only: each positive counts *p* times. "
+        "With rare positives, p = negatives / positives balances the classes."
+    )
+    p = st.slider("pos_weight", 0.1, 10.0, 3.0, 0.1, key="loss.logits.pos_weight")
+    chart(figs.pos_weight(logits.pos_weight_curves(p)), "loss.logits.pos_weight_chart")
+
+with tab_ce:
+    show_cross_entropy()
+
+with tab_mse:
+    contract("mse")
+    c1, c2, c3 = st.columns(3)
+    n = c1.slider("N, the batch size", 2, 12, 6, key="loss.mse.n")
+    noise = c2.slider("model error (noise)", 0.0, 1.0, 0.3, 0.05, key="loss.mse.noise")
+    seed = c3.number_input("seed", 0, 9999, 0, key="loss.mse.seed")
+    bc = mse.broadcast(n, noise, int(seed))
+    broken, fixed = st.columns(2)
+    with broken:
+        st.markdown("**Broken**: one output unit against labels straight from the dataset")
+        st.code(f"pred.shape   = {bc.input_shape}\ntarget.shape = {bc.target_shape}\n"
+                f"(pred - target).shape = {bc.diff_shape}\nnn.MSELoss()(pred, target)")  # fmt: skip
+        st.metric("loss (wrong)", f"{bc.wrong:.6f}", f"formula {bc.wrong_formula:.6f}",
+                  delta_color="off")  # fmt: skip
+        for text in bc.warnings:
+            st.warning(f"torch warned: {text}", icon=":material/warning:")
+    with fixed:
+        st.markdown("**Fixed**: make the shapes equal")
+        st.code(f"pred.squeeze(1).shape = {(n,)}\ntarget.shape          = {bc.target_shape}\n"
+                "nn.MSELoss()(pred.squeeze(1), target)")  # fmt: skip
+        st.metric("loss (right)", f"{bc.right:.6f}", f"formula {bc.right_formula:.6f}",
+                  delta_color="off")  # fmt: skip
+        st.success("No warning." if not bc.fix_warnings else "; ".join(bc.fix_warnings))
+    chart(figs.broadcast_heatmap(bc), "loss.mse.heatmap")
