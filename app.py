@@ -11,6 +11,13 @@ PAGES = {
     ],
     "Lessons": [
         st.Page("pages/loss_explorer.py", title="Loss Explorer", icon=":material/functions:"),
+        st.Page(
+            "pages/lesson_dtypes_layout.py", title="Data types & layout", icon=":material/memory:"
+        ),
+        st.Page(
+            "pages/lesson_modes_grads.py", title="train/eval & gradients", icon=":material/tune:"
+        ),
+        st.Page("pages/lesson_tensors.py", title="Creating tensors", icon=":material/data_array:"),
     ],
 }
 

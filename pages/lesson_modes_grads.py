@@ -1,0 +1,99 @@
+"""Lessons #3 and #4: model.train() / model.eval(), zero_grad(), and grad mode."""
+
+import streamlit as st
+
+from torchxp_core.devices import available_devices, describe
+from torchxp_core.figures import lessons as figs
+from torchxp_core.lessons import grads, modes
+
+st.title("train/eval & gradients")
+st.markdown(
+    "`model.train()` and `model.eval()` switch Dropout and BatchNorm between their two "
+    "behaviours; `backward()` **adds** into `.grad`, so each batch starts with "
+    "`optimizer.zero_grad()`; and validation needs no graph: "
+    "`torch.set_grad_enabled(phase == 'train')`. Each experiment runs now, on your device."
+)
+device = st.selectbox("Device", available_devices(), format_func=describe, key="mg_device")
+
+st.header("3 · train mode vs eval mode")
+c1, c2, c3 = st.columns(3)
+p = c1.slider("Dropout p", 0.0, 0.9, 0.5, step=0.05)
+calls = c2.slider("Calls with the same input", 2, 10, 5)
+shift = c3.slider("Validation data mean (BatchNorm saw mean 0)", -5.0, 5.0, 3.0, step=0.5)
+try:
+    outputs = modes.outputs_by_mode(p=p, calls=calls, device=device)
+    mask = modes.dropout_mask(p=p, device=device)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+st.plotly_chart(figs.outputs_by_mode_figure(outputs), key="mg_outputs", width="stretch")
+spread = modes.call_spread(outputs)
+st.caption(
+    "Largest difference between calls for one sample: "
+    f"train mode {spread['train']:.4g}, eval mode {spread['eval']:.4g}."
+)
+left, right = st.columns(2)
+left.plotly_chart(figs.dropout_mask_figure(mask), key="mg_mask", width="stretch")
+with right:
+    st.markdown(
+        f"In train mode each unit is zeroed with probability p = {mask.p:g}; the survivors "
+        f"are multiplied by 1/(1−p) = **{mask.expected_scale:.4g}** so the expected output "
+        "equals the input, and eval mode can pass the input through unchanged. "
+        f"torch scaled the kept units by **{', '.join(f'{v:.4g}' for v in mask.kept_values)}**."
+    )
+
+stats = modes.batchnorm_stats(device, shift=shift)
+left, right = st.columns(2)
+left.plotly_chart(figs.batchnorm_stats_figure(stats), key="mg_bn", width="stretch")
+right.markdown(
+    "Train mode normalises with **this batch's** mean and variance; eval mode uses the "
+    "**running** ones learnt in training. Mean of BatchNorm's output on this batch:"
+)
+right.dataframe(
+    stats[["feature", "output mean (train mode)", "output mean (eval mode)"]], hide_index=True
+)
+drift = modes.running_stats_drift(passes=20, shift=shift, device=device)
+st.plotly_chart(figs.running_stats_figure(drift, shift), key="mg_drift", width="stretch")
+st.caption(
+    "Validation in train mode updates the running statistics (momentum 0.1) even under "
+    "`torch.no_grad()`: they are buffers, not gradients. The model then meets the training "
+    "data with statistics learnt on validation data."
+)
+
+st.header("4 · zero_grad() and grad mode")
+c1, c2 = st.columns(2)
+steps = c1.slider("backward() calls", 2, 30, 10)
+k = c2.select_slider("Micro-batches k (of a batch of 32)", [1, 2, 4, 8, 16, 32], value=4)
+left, right = st.columns(2)
+left.plotly_chart(
+    figs.grad_growth_figure(grads.accumulate_without_zeroing(steps, device)),
+    key="mg_growth",
+    width="stretch",
+)
+acc = grads.accumulation_done_right(k=k, device=device)
+right.plotly_chart(figs.accumulation_figure(acc), key="mg_acc", width="stretch")
+right.caption(
+    f"Largest |full batch − accumulated| = {acc.max_abs_diff:.2g}: float32 rounding. "
+    "Accumulating on purpose means dividing each micro-batch loss by k and zeroing after "
+    "the step, not before each micro-batch."
+)
+
+st.subheader("Outputs under each grad mode")
+st.dataframe(grads.grad_modes(device), hide_index=True, width="stretch")
+
+st.subheader("What a validation pass saves without a graph")
+batch = st.select_slider("Validation batch", [64, 128, 256, 512, 1024, 2048], value=512)
+cost = grads.validation_cost(device, batch=batch)
+st.plotly_chart(figs.validation_cost_figure(cost), key="mg_cost", width="stretch")
+st.dataframe(cost.saved, hide_index=True)
+st.caption(
+    "Memory measured with `torch.autograd.graph.saved_tensors_hooks`: the bytes of every "
+    "storage autograd saves for backward during one forward of a 64-512-512-10 MLP, each "
+    "storage once. Parameters it saves are in memory anyway; activations are what the graph "
+    "adds, and they are freed only when the output is."
+)
+if cost.cuda_peak_bytes:
+    st.markdown(
+        "CUDA peak memory above the start while the output lives: "
+        + ", ".join(f"{m}: **{b / 2**20:.2f} MiB**" for m, b in cost.cuda_peak_bytes.items())
+    )

@@ -1,0 +1,66 @@
+"""Lesson #9: which ways of making a tensor from a numpy array copy it, and which share it."""
+
+import streamlit as st
+
+from torchxp_core.devices import available_devices, describe
+from torchxp_core.figures import lessons as figs
+from torchxp_core.lessons import creation
+
+st.title("Creating tensors")
+st.markdown(
+    "The note: `torch.tensor` always copies; `torch.from_numpy` and `torch.as_tensor` share "
+    "the array's memory as long as neither the dtype nor the device changes. Here the "
+    "installed torch is asked, not quoted: we build each tensor from "
+    "`a = np.arange(n, dtype=np.float32)`, write "
+    f"`a[0] = {creation.NEW_VALUE:g}`, and look at every tensor's first element and its "
+    "`data_ptr()`."
+)
+c1, c2 = st.columns(2)
+device = c1.selectbox("Device", available_devices(), format_func=describe, key="ct_device")
+size = c2.number_input("Array length n", min_value=1, max_value=1000, value=4, step=1)
+if device == "cpu":
+    st.caption("Pick a GPU device, where one exists, to add `as_tensor(a, device=...)`.")
+try:
+    table = creation.mutation_table(device, size=int(size))
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.plotly_chart(figs.mutation_figure(table), key="ct_mutation", width="stretch")
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "same data_ptr": st.column_config.CheckboxColumn("same data_ptr() as a"),
+        "changed": st.column_config.CheckboxColumn("saw the write"),
+    },
+)
+shared = table.loc[table["changed"], "expression"].tolist()
+copied = table.loc[~table["changed"], "expression"].tolist()
+st.markdown(
+    "**Share `a`'s memory** (they changed): "
+    + (", ".join(f"`{e}`" for e in shared) or "none")
+    + "  \n**Own copies** (unchanged): "
+    + (", ".join(f"`{e}`" for e in copied) or "none")
+)
+st.info(
+    "A dtype change (`dtype=torch.float64` on float32 data) or a device change can't reuse "
+    "the buffer, so `as_tensor` silently copies; `dtype=torch.float32` is no change and "
+    "shares. `torch.Tensor(...)` is the class, not the factory: its answer above is the "
+    "installed torch's, whatever the note says."
+)
+
+st.header("from_numpy at the edges")
+for case in creation.from_numpy_edge_cases():
+    label = {"error": "refused", "warning": "warned", "tensor": "made a tensor"}[case.outcome]
+    shares = "" if case.shares_memory is None else f", shares memory: **{case.shares_memory}**"
+    st.markdown(f"**{case.case}**: torch {label}{shares}.")
+    if case.message:
+        st.code(f"{case.kind}: {case.message}", language="text", wrap_lines=True)
+    if case.note:
+        st.caption(case.note)
+st.caption(
+    "Fixes: `np.array(a)` or `a.copy()` gives a writable array; "
+    "`a.astype(a.dtype.newbyteorder('='))` gives native byte order."
+)

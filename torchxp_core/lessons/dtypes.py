@@ -1,0 +1,176 @@
+"""Lesson #1, data types: float32 is the default and the fast path; labels must be long.
+
+Everything is measured on the device passed in: matmul and training-step times per dtype,
+bytes per element, what a float64 batch does to a float32 model, and which label dtypes
+CrossEntropyLoss accepts in the installed torch.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from torchxp_core.lessons.timing import measure
+
+FLOAT_DTYPES = ("float32", "float64")
+# The label dtypes the note's rule is about: long is required, "a future version may accept int".
+LABEL_DTYPES = ("int64", "int32", "int16", "uint8", "float32")
+MEMORY_DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int8", "bool")
+
+
+def _dtype(name: str) -> torch.dtype:
+    dtype = getattr(torch, name, None)
+    if not isinstance(dtype, torch.dtype):
+        raise ValueError(f"{name!r} is not a torch dtype; try one of {', '.join(FLOAT_DTYPES)}.")
+    return dtype
+
+
+@dataclass
+class Timings:
+    """Seconds per call for each dtype that ran, and torch's error for each that did not."""
+
+    times: pd.DataFrame  # columns: dtype, repeat, ms
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Median and spread (min, quartiles, max) in ms per dtype, and each median's ratio."""
+        if self.times.empty:
+            return pd.DataFrame(
+                columns=["dtype", "median_ms", "q25_ms", "q75_ms", "min_ms", "max_ms", "x_fastest"]
+            )
+        g = self.times.groupby("dtype", sort=False)["ms"]
+        out = pd.DataFrame(
+            {
+                "median_ms": g.median(),
+                "q25_ms": g.quantile(0.25),
+                "q75_ms": g.quantile(0.75),
+                "min_ms": g.min(),
+                "max_ms": g.max(),
+            }
+        ).reset_index()
+        out["x_fastest"] = out["median_ms"] / out["median_ms"].min()
+        return out
+
+
+def _timings(run_one, dtypes, device: str, repeats: int) -> Timings:
+    rows, errors = [], {}
+    for name in dtypes:
+        try:
+            fn = run_one(_dtype(name))
+            seconds = measure(fn, device, repeats=repeats)
+        except (RuntimeError, TypeError) as exc:  # e.g. MPS has no float64
+            errors[name] = str(exc)
+            continue
+        rows += [{"dtype": name, "repeat": i, "ms": s * 1e3} for i, s in enumerate(seconds)]
+    return Timings(pd.DataFrame(rows, columns=["dtype", "repeat", "ms"]), errors)
+
+
+def time_matmul(
+    device: str = "cpu", size: int = 256, repeats: int = 15, dtypes=FLOAT_DTYPES
+) -> Timings:
+    """Time ``a @ b`` for two (size, size) matrices in each dtype on ``device``."""
+    if not 8 <= size <= 4096:
+        raise ValueError(f"Matrix size must be between 8 and 4096, not {size}.")
+
+    def run_one(dtype: torch.dtype):
+        a = torch.randn(size, size, device=device, dtype=dtype)
+        b = torch.randn(size, size, device=device, dtype=dtype)
+        return lambda: a @ b
+
+    return _timings(run_one, dtypes, device, repeats)
+
+
+def time_train_step(
+    device: str = "cpu", batch: int = 256, repeats: int = 15, dtypes=FLOAT_DTYPES
+) -> Timings:
+    """Time one full training step (forward, loss, backward, Adam step) of a 64-256-256-10 MLP."""
+    if not 1 <= batch <= 8192:
+        raise ValueError(f"Batch size must be between 1 and 8192, not {batch}.")
+
+    def run_one(dtype: torch.dtype):
+        torch.manual_seed(0)
+        model = nn.Sequential(
+            nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
+        ).to(device=device, dtype=dtype)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        criterion = nn.CrossEntropyLoss()
+        x = torch.randn(batch, 64, device=device, dtype=dtype)  # (B, 64)
+        y = torch.randint(0, 10, (batch,), device=device)  # (B,) int64 labels
+
+        def step():
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+
+        return step
+
+    return _timings(run_one, dtypes, device, repeats)
+
+
+def element_sizes(dtypes=MEMORY_DTYPES) -> pd.DataFrame:
+    """Bytes per element of each dtype, from ``element_size()``, and MiB per million elements."""
+    rows = []
+    for name in dtypes:
+        size = torch.empty(0, dtype=_dtype(name)).element_size()
+        rows.append(
+            {"dtype": name, "bytes_per_element": size, "MiB_per_million": size / 2**20 * 1e6}
+        )
+    return pd.DataFrame(rows)
+
+
+def defaults() -> pd.DataFrame:
+    """The dtype torch and numpy pick when nobody says: where float64 sneaks in."""
+    cases = {
+        "torch.get_default_dtype()": torch.get_default_dtype(),
+        "torch.tensor([1.0])": torch.tensor([1.0]).dtype,
+        "torch.tensor([1])": torch.tensor([1]).dtype,
+        "nn.Linear(2, 2).weight": nn.Linear(2, 2).weight.dtype,
+        "np.array([1.0]).dtype": np.array([1.0]).dtype,
+        "torch.from_numpy(np.array([1.0]))": torch.from_numpy(np.array([1.0])).dtype,
+    }
+    return pd.DataFrame({"expression": list(cases), "dtype": [str(d) for d in cases.values()]})
+
+
+@dataclass
+class MismatchResult:
+    """A float64 batch into a float32 model: torch's error, then the fixed call's output dtype."""
+
+    input_dtype: str
+    weight_dtype: str
+    error: str | None  # None: the installed torch ran it anyway
+    fixed_output_dtype: str  # after x.float()
+
+
+def float64_into_float32_model(device: str = "cpu") -> MismatchResult:
+    """Feed numpy's default float64 data to a freshly built (float32) Linear layer."""
+    model = nn.Linear(4, 2).to(device)
+    x = torch.from_numpy(np.random.default_rng(0).normal(size=(3, 4))).to(device)  # float64
+    try:
+        model(x)
+        error = None
+    except RuntimeError as exc:
+        error = str(exc)
+    fixed = model(x.float())
+    return MismatchResult(str(x.dtype), str(model.weight.dtype), error, str(fixed.dtype))
+
+
+def ce_label_dtypes(device: str = "cpu", dtypes=LABEL_DTYPES) -> pd.DataFrame:
+    """Try CrossEntropyLoss with (N,) class-index labels of each dtype; torch decides."""
+    torch.manual_seed(0)
+    logits = torch.randn(4, 3, device=device)  # (N, C)
+    labels = torch.tensor([0, 2, 1, 2], device=device)  # (N,) class indices
+    criterion = nn.CrossEntropyLoss()
+    rows = []
+    for name in dtypes:
+        target = labels.to(_dtype(name))
+        try:
+            loss = criterion(logits, target).item()
+            rows.append({"label dtype": name, "accepted": True, "loss": loss, "torch says": ""})
+        except (RuntimeError, TypeError) as exc:
+            rows.append(
+                {"label dtype": name, "accepted": False, "loss": None, "torch says": str(exc)}
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,197 @@
+"""Lesson #4, gradients: ``backward()`` adds into ``.grad``, so zero it every batch; and only
+track the graph when you will call backward.
+
+Backward N times without zeroing against the single gradient; gradient accumulation over k
+micro-batches done on purpose; what ``grad_fn`` looks like under each grad mode; and what a
+validation pass without a graph saves, in time and in the bytes autograd would have kept.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from torchxp_core.lessons.timing import measure
+
+
+def _tiny_problem(device: str, samples: int = 32, seed: int = 0):
+    """Linear(3, 1) and a fixed regression batch: x (samples, 3), y (samples, 1)."""
+    torch.manual_seed(seed)
+    model = nn.Linear(3, 1).to(device)
+    x = torch.randn(samples, 3, device=device)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]], device=device) + 0.1 * torch.randn(
+        samples, 1, device=device
+    )
+    return model, x, y
+
+
+def accumulate_without_zeroing(steps: int = 10, device: str = "cpu") -> pd.DataFrame:
+    """The same batch's backward ``steps`` times, without and with ``zero_grad()`` in between.
+
+    Columns: step (1..steps), without_zero_grad and with_zero_grad (the weight[0, 0] gradient
+    after that step), and step_times_single (step × the single gradient, the line it follows).
+    No optimizer step is taken, so only the accumulation differs.
+    """
+    if not 1 <= steps <= 200:
+        raise ValueError(f"Steps must be between 1 and 200, not {steps}.")
+    model, x, y = _tiny_problem(device)
+    criterion = nn.MSELoss()
+    rows = []
+    for zero in (False, True):
+        model.zero_grad(set_to_none=True)
+        for step in range(1, steps + 1):
+            if zero:
+                model.zero_grad()
+            criterion(model(x), y).backward()
+            rows.append((zero, step, model.weight.grad[0, 0].item()))
+    frame = pd.DataFrame(rows, columns=["zeroed", "step", "grad"])
+    out = frame.pivot(index="step", columns="zeroed", values="grad").reset_index()
+    out.columns = ["step", "without_zero_grad", "with_zero_grad"]
+    out["step_times_single"] = out["step"] * out["with_zero_grad"].iloc[0]
+    return out
+
+
+@dataclass
+class Accumulation:
+    """Full-batch gradient against k micro-batches accumulated on purpose (flattened params)."""
+
+    k: int
+    full_batch: np.ndarray  # (n_params,) gradient of the mean loss over the whole batch
+    accumulated: np.ndarray  # (n_params,) sum over micro-batches of grad(loss_i / k)
+    undivided: np.ndarray  # (n_params,) the same without "/ k": k times too large
+    max_abs_diff: float  # |full_batch - accumulated|, float32 rounding only
+
+
+def accumulation_done_right(k: int = 4, samples: int = 32, device: str = "cpu") -> Accumulation:
+    """Split one batch into k equal micro-batches, backward each ``loss / k`` without zeroing."""
+    if k < 1 or samples % k:
+        raise ValueError(f"k must be a divisor of the batch size {samples}, and {k} is not.")
+    model, x, y = _tiny_problem(device, samples)
+    criterion = nn.MSELoss()
+
+    def flat_grad() -> np.ndarray:
+        return torch.cat([p.grad.flatten() for p in model.parameters()]).cpu().numpy().copy()
+
+    model.zero_grad()
+    criterion(model(x), y).backward()
+    full = flat_grad()
+    grads = {}
+    for divide in (True, False):
+        model.zero_grad()
+        for xb, yb in zip(x.chunk(k), y.chunk(k), strict=True):
+            loss = criterion(model(xb), yb)
+            (loss / k if divide else loss).backward()  # accumulates into .grad
+        grads[divide] = flat_grad()
+    diff = float(np.abs(full - grads[True]).max())
+    return Accumulation(k, full, grads[True], grads[False], diff)
+
+
+def grad_modes(device: str = "cpu") -> pd.DataFrame:
+    """``y = model(x)`` under each grad mode: requires_grad, grad_fn, and what backward says."""
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1).to(device)
+    x = torch.randn(4, 3, device=device)
+    phase = "val"
+    contexts = {
+        "default (grad enabled)": torch.enable_grad,
+        "torch.no_grad()": torch.no_grad,
+        "torch.set_grad_enabled(False)": lambda: torch.set_grad_enabled(False),
+        "torch.set_grad_enabled(phase == 'train'), phase='val'": (
+            lambda: torch.set_grad_enabled(phase == "train")
+        ),
+        "torch.inference_mode()": torch.inference_mode,
+    }
+    rows = []
+    for name, context in contexts.items():
+        with context():
+            y = model(x)
+        try:
+            y.sum().backward()
+            backward = "ran: .grad filled"
+        except RuntimeError as exc:
+            backward = str(exc)
+        model.zero_grad(set_to_none=True)
+        grad_fn = type(y.grad_fn).__name__ if y.grad_fn is not None else "None"
+        rows.append(
+            {
+                "context": name,
+                "requires_grad": y.requires_grad,
+                "grad_fn": grad_fn,
+                "backward()": backward,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class ValidationCost:
+    """A validation forward pass with a graph and without one."""
+
+    times: pd.DataFrame  # columns: mode, repeat, ms
+    saved: pd.DataFrame  # per mode: tensors saved for backward, activation and parameter bytes
+    cuda_peak_bytes: dict[str, int] | None  # peak extra CUDA memory while the output lives
+
+
+def _saved_bytes(model: nn.Module, x: torch.Tensor, grad: bool) -> dict:
+    """Count what autograd saves for backward during one forward, by saved_tensors_hooks.
+
+    Each saved tensor's whole storage counts once. Storages that belong to a parameter are
+    counted apart: they are in memory anyway, so only activations are memory the graph adds.
+    """
+    param_storages = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+    count = 0
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        nonlocal count
+        count += 1
+        storage = t.untyped_storage()
+        seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), torch.set_grad_enabled(grad):
+        model(x)
+    params = sum(n for ptr, n in seen.items() if ptr in param_storages)
+    acts = sum(n for ptr, n in seen.items() if ptr not in param_storages)
+    return {"saved tensors": count, "activation bytes": acts, "parameter bytes": params}
+
+
+def validation_cost(
+    device: str = "cpu", batch: int = 512, width: int = 512, repeats: int = 15
+) -> ValidationCost:
+    """Forward a (batch, 64) validation batch through a 64-width-width-10 MLP, graph on and off."""
+    if not (1 <= batch <= 16384 and 8 <= width <= 4096):
+        raise ValueError("Use a batch of 1-16384 and a width of 8-4096.")
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(64, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 10)
+    ).to(device)
+    model.eval()
+    x = torch.randn(batch, 64, device=device)
+    modes = {"with graph (grad enabled)": True, "no graph (grad disabled)": False}
+    rows, saved = [], []
+    for name, grad in modes.items():
+
+        def forward(grad=grad):
+            with torch.set_grad_enabled(grad):
+                return model(x)
+
+        seconds = measure(forward, device, repeats=repeats)
+        rows += [{"mode": name, "repeat": i, "ms": s * 1e3} for i, s in enumerate(seconds)]
+        saved.append({"mode": name, **_saved_bytes(model, x, grad)})
+    peak = None
+    if device.startswith("cuda"):
+        peak = {}
+        dev = torch.device(device)
+        for name, grad in modes.items():
+            torch.cuda.synchronize(dev)
+            torch.cuda.reset_peak_memory_stats(dev)
+            base = torch.cuda.memory_allocated(dev)
+            with torch.set_grad_enabled(grad):
+                out = model(x)  # keep the output, and with it the graph, alive
+            torch.cuda.synchronize(dev)
+            peak[name] = torch.cuda.max_memory_allocated(dev) - base
+            del out
+    return ValidationCost(pd.DataFrame(rows), pd.DataFrame(saved), peak)

@@ -1,0 +1,132 @@
+"""Lesson #2, tensor layout: CNNs want [B, C, H, W]; images usually arrive as [B, H, W, C].
+
+A synthetic colour batch stored channels-last, moved to channels-first with ``np.transpose``
+and with ``torch.permute``; both give a non-contiguous view whose strides tell the story. Then
+a Conv2d fed the wrong layout: loudly when C differs from the channels it expects, silently
+when the image height happens to equal them. Also the other silent bug: ``reshape`` instead of
+``permute`` keeps the shape right and scrambles the pixels.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def colour_batch(batch: int = 4, height: int = 24, width: int = 32) -> np.ndarray:
+    """A float32 batch of colour images, channels last: shape (B, H, W, 3), values in [0, 1].
+
+    Red grows left to right, green top to bottom, and blue fills a disc that moves with the
+    image's index, so each channel and each image is recognisable.
+    """
+    if not (1 <= batch <= 64 and 2 <= height <= 256 and 2 <= width <= 256):
+        raise ValueError("Use 1-64 images of 2-256 pixels a side.")
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    images = np.empty((batch, height, width, 3), dtype=np.float32)  # (B, H, W, C)
+    for b in range(batch):
+        cx = width * (b + 1) / (batch + 1)
+        disc = (xs - cx) ** 2 + (ys - height / 2) ** 2 < (min(height, width) / 3) ** 2
+        images[b, ..., 0] = xs / max(width - 1, 1)
+        images[b, ..., 1] = ys / max(height - 1, 1)
+        images[b, ..., 2] = disc
+    return images
+
+
+@dataclass
+class View:
+    """How one tensor or array sits in memory."""
+
+    expression: str
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]  # in elements, as torch reports them
+    contiguous: bool
+    shares_memory: bool  # with the original channels-last batch
+
+
+def layouts(images: np.ndarray) -> list[View]:
+    """Channels-last batch -> channels-first by np.transpose, permute, then .contiguous()."""
+    base = torch.from_numpy(images)
+    base_ptr = base.data_ptr()
+    np_t = np.transpose(images, (0, 3, 1, 2))
+    permuted = base.permute(0, 3, 1, 2)
+    fixed = permuted.contiguous()
+
+    def of_array(expr: str, arr: np.ndarray) -> View:
+        strides = tuple(s // arr.itemsize for s in arr.strides)
+        return View(
+            expr,
+            arr.shape,
+            strides,
+            bool(arr.flags["C_CONTIGUOUS"]),
+            bool(np.shares_memory(arr, images)),
+        )
+
+    def of_tensor(expr: str, t: torch.Tensor) -> View:
+        shares = t.untyped_storage().data_ptr() == base_ptr
+        return View(expr, tuple(t.shape), t.stride(), t.is_contiguous(), shares)
+
+    return [
+        of_array("x  (numpy, [B,H,W,C])", images),
+        of_array("np.transpose(x, (0,3,1,2))", np_t),
+        of_tensor("torch.from_numpy(x).permute(0,3,1,2)", permuted),
+        of_tensor("….permute(0,3,1,2).contiguous()", fixed),
+    ]
+
+
+@dataclass
+class ConvAttempt:
+    """One Conv2d call: the input's shape, and the output's shape or torch's error."""
+
+    label: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...] | None
+    error: str | None
+
+
+def _conv(conv: nn.Conv2d, label: str, x: torch.Tensor) -> ConvAttempt:
+    try:
+        out = conv(x)
+        return ConvAttempt(label, tuple(x.shape), tuple(out.shape), None)
+    except RuntimeError as exc:
+        return ConvAttempt(label, tuple(x.shape), None, str(exc))
+
+
+def conv_wrong_layout(images: np.ndarray, device: str = "cpu") -> list[ConvAttempt]:
+    """A Conv2d(3, 8, 3) fed the channels-last batch as is, then in the right layout."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 8, kernel_size=3, padding=1).to(device)
+    x = torch.from_numpy(images).to(device)  # (B, H, W, C)
+    return [
+        _conv(conv, "wrong: [B,H,W,C] as is", x),
+        _conv(conv, "right: permute(0,3,1,2)", x.permute(0, 3, 1, 2)),
+    ]
+
+
+def conv_silent_nonsense(device: str = "cpu", batch: int = 2, width: int = 16) -> list[ConvAttempt]:
+    """When H equals C (3-pixel-high strips), the wrong layout runs without a word.
+
+    The conv then reads rows as colour channels and colours as image columns: the output has
+    the right rank and a plausible shape, and means nothing.
+    """
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 8, kernel_size=3, padding=1).to(device)
+    strips = torch.from_numpy(colour_batch(batch, height=3, width=width)).to(device)  # (B,3,W,3)
+    return [
+        _conv(conv, "wrong: [B,H,W,C] with H = C = 3", strips),
+        _conv(conv, "right: permute(0,3,1,2)", strips.permute(0, 3, 1, 2)),
+    ]
+
+
+def reshape_vs_permute(images: np.ndarray) -> dict[str, np.ndarray]:
+    """The first image's three channel planes, (3, H, W) each, by permute and by reshape.
+
+    ``reshape(B, C, H, W)`` gets the shape right and reads memory in the old order, so each
+    "channel" is a mix of interleaved R, G, B pixels: no error, wrong pictures.
+    """
+    x = torch.from_numpy(images)
+    b, h, w, c = x.shape
+    return {
+        "permute(0,3,1,2)": x.permute(0, 3, 1, 2)[0].numpy(),
+        "reshape(B,C,H,W)": x.reshape(b, c, h, w)[0].numpy(),
+    }

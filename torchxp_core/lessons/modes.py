@@ -1,0 +1,151 @@
+"""Lesson #3, train and eval modes: ``model.train()`` and ``model.eval()`` change Dropout and
+BatchNorm, and nothing else in a plain model.
+
+The same input through a Dropout + BatchNorm model in both modes; the dropout mask and its
+1/(1-p) scaling; BatchNorm's batch statistics against its running ones; and how the running
+statistics drift when a validation pass runs in train mode by mistake.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"Dropout probability must be at least 0 and below 1, not {p}.")
+
+
+def small_model(p: float = 0.5, device: str = "cpu", seed: int = 0) -> nn.Sequential:
+    """Linear(4,16) → BatchNorm1d → ReLU → Dropout(p) → Linear(16,1), its running stats warmed
+    up on 20 training batches so that eval mode has something to use."""
+    _check_p(p)
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(p), nn.Linear(16, 1)
+    ).to(device)
+    model.train()
+    with torch.no_grad():
+        for _ in range(20):
+            model(torch.randn(32, 4, device=device))  # (32, 4)
+    return model
+
+
+def outputs_by_mode(p: float = 0.5, calls: int = 5, samples: int = 6, device: str = "cpu"):
+    """The same ``samples`` inputs through the model ``calls`` times in train and in eval mode.
+
+    Returns a frame with columns mode, call, sample, output. No gradients are involved; the
+    running stats are restored after the train-mode calls so both modes see the same model.
+    """
+    if not (1 <= calls <= 50 and 2 <= samples <= 64):
+        raise ValueError("Use 1-50 calls and 2-64 samples (BatchNorm needs 2 or more).")
+    model = small_model(p, device)
+    torch.manual_seed(1)
+    x = torch.randn(samples, 4, device=device)  # (samples, 4), fixed input
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    rows = []
+    with torch.no_grad():
+        for mode in ("train", "eval"):
+            model.load_state_dict(saved)
+            model.train(mode == "train")
+            for call in range(calls):
+                out = model(x).squeeze(1).cpu().numpy()  # (samples,)
+                rows += [
+                    {"mode": mode, "call": call, "sample": i, "output": float(v)}
+                    for i, v in enumerate(out)
+                ]
+    return pd.DataFrame(rows)
+
+
+def call_spread(outputs: pd.DataFrame) -> dict[str, float]:
+    """Per mode, the largest (max - min) over calls of one sample's output: 0 means repeatable."""
+    per_sample = outputs.groupby(["mode", "sample"])["output"].agg(lambda s: s.max() - s.min())
+    return per_sample.groupby("mode").max().to_dict()
+
+
+@dataclass
+class DropoutMask:
+    """Dropout(p) applied to a tensor of ones: what survives, and by how much it is scaled."""
+
+    p: float
+    train_output: np.ndarray  # (rows, cols): 0 where dropped, the scale where kept
+    eval_output: np.ndarray  # (rows, cols): all ones, eval mode passes input through
+    kept_fraction: float
+    kept_values: np.ndarray  # distinct non-zero values in train mode
+    expected_scale: float  # 1 / (1 - p)
+
+
+def dropout_mask(p: float = 0.5, rows: int = 8, cols: int = 24, device: str = "cpu", seed: int = 0):
+    """Why the kept units are scaled: so the expected output equals the input in both modes."""
+    _check_p(p)
+    torch.manual_seed(seed)
+    drop = nn.Dropout(p)
+    ones = torch.ones(rows, cols, device=device)
+    train_out = drop.train()(ones).cpu().numpy()
+    eval_out = drop.eval()(ones).cpu().numpy()
+    kept = train_out[train_out != 0]
+    return DropoutMask(
+        p, train_out, eval_out, float(kept.size / train_out.size), np.unique(kept), 1.0 / (1.0 - p)
+    )
+
+
+def batchnorm_stats(device: str = "cpu", samples: int = 16, shift: float = 2.0) -> pd.DataFrame:
+    """One BatchNorm1d(3) whose running stats were learnt on N(0, 1) data, given a batch from
+    N(shift, 2²). Per feature: the batch's mean/var, the running mean/var, and the mean of the
+    output in each mode (train normalises by the batch, eval by the running stats)."""
+    torch.manual_seed(0)
+    bn = nn.BatchNorm1d(3).to(device)
+    bn.train()
+    with torch.no_grad():
+        for _ in range(50):
+            bn(torch.randn(64, 3, device=device))
+        x = shift + 2.0 * torch.randn(samples, 3, device=device)  # (samples, 3)
+        running_mean, running_var = bn.running_mean.clone(), bn.running_var.clone()
+        eval_out = bn.eval()(x)
+        train_out = bn.train()(x)
+    return pd.DataFrame(
+        {
+            "feature": range(3),
+            "batch mean": x.mean(0).cpu().numpy(),
+            "batch var": x.var(0, unbiased=False).cpu().numpy(),
+            "running mean": running_mean.cpu().numpy(),
+            "running var": running_var.cpu().numpy(),
+            "output mean (train mode)": train_out.mean(0).cpu().numpy(),
+            "output mean (eval mode)": eval_out.mean(0).cpu().numpy(),
+        }
+    )
+
+
+def running_stats_drift(passes: int = 20, shift: float = 3.0, device: str = "cpu") -> pd.DataFrame:
+    """Validation batches from N(shift, 1) through a BatchNorm trained on N(0, 1), ``passes``
+    times in eval mode (right) and in train mode (the forgotten ``model.eval()``).
+
+    Returns columns pass, mode, running_mean, running_var (feature 0), starting at pass 0:
+    eval leaves the stats alone; train mode drags them toward the validation data, even under
+    ``torch.no_grad()``, because the update is not a gradient.
+    """
+    if not 1 <= passes <= 500:
+        raise ValueError(f"Passes must be between 1 and 500, not {passes}.")
+    rows = []
+    for mode in ("eval", "train"):
+        torch.manual_seed(0)
+        bn = nn.BatchNorm1d(1).to(device)
+        with torch.no_grad():
+            for _ in range(50):
+                bn(torch.randn(64, 1, device=device))  # training data: N(0, 1)
+            bn.train(mode == "train")
+            for i in range(passes + 1):
+                if i:
+                    bn(shift + torch.randn(64, 1, device=device))  # a validation batch
+                rows.append(
+                    {
+                        "pass": i,
+                        "mode": mode,
+                        "running_mean": bn.running_mean[0].item(),
+                        "running_var": bn.running_var[0].item(),
+                    }
+                )
+    return pd.DataFrame(rows)
