@@ -1,0 +1,158 @@
+"""Comparing stored runs: which settings differ, smoothed curves, seed groups, a settings table.
+
+Everything here returns data (arrays, frames, lists); ``figures/compare.py`` draws it.
+Smoothing is computed on the full-resolution series; decimation happens only when drawing.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from torchxp_core.history import StoredRun
+from torchxp_core.metrics import StepSeries
+from torchxp_core.smoothing import debiased_ema
+
+SEED_KEYS = ("train.seed", "data.seed")  # runs differing only here are repeats of one setup
+FINAL_KEYS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "train_rmse", "val_rmse")
+
+
+def flatten(settings: dict) -> dict[str, object]:
+    """{"train": {"lr": 0.01}} -> {"train.lr": 0.01}; lists become tuples (hashable)."""
+    flat = {}
+    for section, values in settings.items():
+        for name, value in values.items():
+            flat[f"{section}.{name}"] = tuple(value) if isinstance(value, list) else value
+    return flat
+
+
+def differing_keys(runs: list[StoredRun]) -> list[str]:
+    """Dotted settings whose value is not the same in every run, in settings order."""
+    flats = [flatten(r.settings) for r in runs]
+    keys = list(dict.fromkeys(k for flat in flats for k in flat))
+    return [k for k in keys if len({json.dumps(f.get(k), default=str) for f in flats}) > 1]
+
+
+def short_key(key: str) -> str:
+    """'train.lr' -> 'lr'; data and model settings keep their section ('data.seed')."""
+    return key.removeprefix("train.")
+
+
+def format_value(value) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(map(str, value)) if value else "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def label(run: StoredRun, keys: list[str]) -> str:
+    """The run's name and the values of the settings that differ: 'run-3 (lr=0.1)'."""
+    flat = flatten(run.settings)
+    parts = [f"{short_key(k)}={format_value(flat.get(k))}" for k in keys]
+    return f"{run.name} ({', '.join(parts)})" if parts else run.name
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One run's per-step loss at full resolution, raw and smoothed."""
+
+    label: str
+    x: np.ndarray  # (n,) step numbers from 1, or seconds since the start
+    raw: np.ndarray  # (n,) float32
+    smooth: np.ndarray  # (n,) float64, debiased EMA of raw
+
+
+def x_values(series: StepSeries, x_axis: str) -> np.ndarray:
+    if x_axis == "step":
+        return np.arange(1, len(series.loss) + 1, dtype=np.float64)
+    return series.seconds.astype(np.float64)
+
+
+def curves(
+    runs: list[StoredRun], series: dict[str, StepSeries], weight: float, x_axis: str = "step"
+) -> list[Curve]:
+    """A curve per run, labelled by the settings that differ between them."""
+    keys = differing_keys(runs)
+    return [
+        Curve(
+            label(run, keys),
+            x_values(series[run.id], x_axis),
+            series[run.id].loss,
+            debiased_ema(series[run.id].loss, weight),
+        )
+        for run in runs
+    ]
+
+
+def seed_groups(runs: list[StoredRun]) -> list[list[StoredRun]]:
+    """Groups of two or more runs whose settings are equal except for the seeds."""
+    groups: dict[str, list[StoredRun]] = {}
+    for run in runs:
+        flat = {k: v for k, v in flatten(run.settings).items() if k not in SEED_KEYS}
+        groups.setdefault(json.dumps(flat, sort_keys=True, default=str), []).append(run)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Mean ± 1 std of the smoothed loss across repeats of one setup."""
+
+    label: str
+    x: np.ndarray  # (n,) shortest member's length
+    mean: np.ndarray
+    std: np.ndarray
+    members: int
+
+
+def band(
+    group: list[StoredRun],
+    series: dict[str, StepSeries],
+    weight: float,
+    x_axis: str = "step",
+    name: str = "",
+) -> Band:
+    """Align the members on step index (up to the shortest), smooth each, then mean and std."""
+    n = min(len(series[r.id].loss) for r in group)
+    smooth = np.stack([debiased_ema(series[r.id].loss[:n], weight) for r in group])  # (runs, n)
+    x = np.mean([x_values(series[r.id], x_axis)[:n] for r in group], axis=0)
+    seeds = ", ".join(f"{r.setting('train.seed')}" for r in group)
+    text = name or f"{group[0].name} + {len(group) - 1} more"
+    return Band(
+        f"{text}: mean ± 1 std over seeds {seeds}", x, smooth.mean(0), smooth.std(0), len(group)
+    )
+
+
+def final_metrics(run: StoredRun) -> dict[str, float]:
+    return {k: run.final[k] for k in FINAL_KEYS if k in run.final}
+
+
+def settings_table(runs: list[StoredRun]) -> tuple[pd.DataFrame, list[str]]:
+    """Settings (rows) of each run (columns), then final metrics; and the rows that differ."""
+    columns = {}
+    for run in runs:
+        column = {k: format_value(v) for k, v in flatten(run.settings).items()}
+        column["status"] = run.status
+        column["steps"] = f"{run.n_steps:,}"
+        for key, value in final_metrics(run).items():
+            column[f"final {key}"] = f"{value:.5g}"
+        columns[f"{run.name} · {run.id[-6:]}"] = column
+    table = pd.DataFrame(columns).fillna("")
+    differing = [k for k in table.index if table.loc[k].nunique() > 1]
+    return table, differing
+
+
+def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:
+    """One row per run with a finished epoch: the settings that differ, then final val loss."""
+    done = [r for r in runs if "val_loss" in r.final and math.isfinite(r.final["val_loss"])]
+    keys = differing_keys(done)
+    rows = []
+    for run in done:
+        flat = flatten(run.settings)
+        row = {short_key(k): flat.get(k) for k in keys}
+        row = {k: format_value(v) if isinstance(v, tuple) else v for k, v in row.items()}
+        row["final val loss"] = run.final["val_loss"]
+        rows.append(row)
+    return pd.DataFrame(rows)

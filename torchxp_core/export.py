@@ -1,0 +1,265 @@
+"""Export stored runs: metrics as CSV and JSON (every point, never sampled), or a run as a script.
+
+The script is a standalone Python file that needs only torch and scikit-learn. It copies the
+data generator's real source from data.py and spells out the same ops as training.py (same
+seeding, same batch order, same sums), so on CPU its per-epoch losses equal the run's;
+tests/test_export.py runs it in a subprocess to keep that true.
+"""
+
+import csv
+import inspect
+import io
+import json
+import pprint
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from torchxp_core import data as datamod
+from torchxp_core.config import RunConfig
+from torchxp_core.history import HistoryStore, StoredRun
+from torchxp_core.losses import REGRESSION
+from torchxp_core.metrics import StepSeries
+from torchxp_core.models import build_model
+from torchxp_core.optimizers import OPTIMIZERS
+from torchxp_core.runner import TORCH_THREADS
+
+FORMAT = "torchxp-runs/1"
+_EPOCH_META = ("epoch", "step", "elapsed_s")
+
+
+@dataclass
+class RunData:
+    run: StoredRun
+    steps: StepSeries
+    epochs: list[dict]
+
+
+def load(store: HistoryStore, run_ids: list[str]) -> list[RunData]:
+    """Runs with their full metrics, in the order given; unknown ids are skipped."""
+    items = []
+    for run_id in run_ids:
+        run = store.get(run_id)
+        if run is not None:
+            items.append(RunData(run, store.steps(run_id), store.epochs(run_id)))
+    return items
+
+
+def _num(value) -> str:
+    return "" if value is None else repr(float(value))  # repr: the float round-trips exactly
+
+
+def to_csv(items: list[RunData]) -> str:
+    """One row per step (batch_loss) and one per epoch (its metrics), for every run."""
+    metrics = list(
+        dict.fromkeys(k for it in items for r in it.epochs for k in r if k not in _EPOCH_META)
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["run_id", "run_name", "kind", "step", "epoch", "seconds", "batch_loss", *metrics]
+    )
+    for it in items:
+        head = [it.run.id, it.run.name]
+        loss, seconds = it.steps.loss.tolist(), it.steps.seconds.tolist()
+        pad = [""] * len(metrics)
+        for i, (value, second) in enumerate(zip(loss, seconds, strict=True)):
+            writer.writerow([*head, "step", i + 1, "", _num(second), _num(value), *pad])
+        for r in it.epochs:
+            values = [_num(r.get(k)) for k in metrics]
+            writer.writerow(
+                [*head, "epoch", r["step"], r["epoch"], _num(r["elapsed_s"]), "", *values]
+            )
+    return out.getvalue()
+
+
+def to_json(items: list[RunData]) -> str:
+    """Every run with its settings, status, every step and every epoch record."""
+    runs = []
+    for it in items:
+        entry = asdict(it.run)
+        entry["steps"] = {"loss": it.steps.loss.tolist(), "seconds": it.steps.seconds.tolist()}
+        entry["epochs"] = it.epochs
+        runs.append(entry)
+    return json.dumps({"format": FORMAT, "runs": runs}, indent=1)
+
+
+# --- "Export as script" ------------------------------------------------------------------
+def _comment(text: str) -> str:
+    """User text made safe for a # comment: no line breaks or control characters."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def _model_lines(cfg: RunConfig) -> list[str]:
+    # Built on the meta device: no memory, no weights, and torch's global RNG is untouched.
+    info = datamod.DATASETS[cfg.data.dataset]
+    shape = (1, 8, 8) if info.image else ((1,) if cfg.data.dataset == "curve" else (2,))
+    with torch.device("meta"):
+        model = build_model(cfg.model, shape, datamod.n_classes(cfg.data), cfg.loss)
+    # repr() of these modules is the call that builds them, in the order build_model made them.
+    return [f"    nn.{child!r}," for child in model.children()]
+
+
+def _optimizer_call(cfg: RunConfig) -> str:
+    t = cfg.train
+    kwargs = f"lr={t.lr!r}, weight_decay={t.weight_decay!r}"
+    if t.optimizer == "sgd":
+        kwargs += f", momentum={t.momentum!r}, nesterov={t.nesterov!r}"
+    elif t.optimizer == "rmsprop":
+        kwargs += f", momentum={t.momentum!r}"
+    return f"torch.optim.{OPTIMIZERS[t.optimizer]}(trainable, {kwargs})"
+
+
+def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
+    """A standalone script that retrains the run described by ``settings`` and prints losses."""
+    cfg = RunConfig.from_dict(settings)
+    info, loss, pitfalls = datamod.DATASETS[cfg.data.dataset], cfg.loss, set(cfg.train.pitfalls)
+    regression = loss.task == REGRESSION
+    sources = [inspect.getsource(datamod._generate)]
+    if cfg.data.dataset == "spiral":
+        sources.insert(0, inspect.getsource(datamod._spiral))
+    if loss.name == "cross_entropy":
+        targets = "torch.as_tensor(y, dtype=torch.int64)  # (N,) class indices"
+        predict = "outputs.argmax(dim=1)"
+    else:
+        targets = "torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)  # (N, 1) like outputs"
+        predict = f"(outputs.reshape(-1) > {0.5 if loss.sigmoid_output else 0.0}).long()"
+    y_dtype = "np.float32" if regression else "np.int64"
+    lines = [
+        "#!/usr/bin/env python3",
+        '"""Retrain a torchxp run and print its per-epoch losses.',
+        "",
+        "Needs only torch and scikit-learn. On CPU, with the same torch version, the losses",
+        "printed equal the ones the run logged in torchxp.",
+        '"""',
+        "",
+        f"# Run: {_comment(name)}",
+        f"# Exported {time.strftime('%Y-%m-%d %H:%M')} from torchxp, trained with torch "
+        f"{torch.__version__}",
+        "import math",
+        "from types import SimpleNamespace",
+        "",
+        "import numpy as np",
+        "import torch",
+        "from sklearn import datasets as skd",
+        "from torch import nn",
+        "",
+        f"RUN_NAME = {str(name)!r}",
+        f"SETTINGS = {pprint.pformat(cfg.to_dict(), sort_dicts=False, width=96)}",
+        f"DEVICE = {cfg.train.device!r} if {cfg.train.device!r} == 'cpu' or "
+        "torch.cuda.is_available() else 'cpu'",
+        "BATCH_SIZE = SETTINGS['train']['batch_size']",
+        "SEED = SETTINGS['train']['seed']",
+        f"torch.set_num_threads({threads})  # as torchxp did; other counts may change last bits",
+        "",
+        "",
+        "# --- data: the generator is torchxp_core/data.py's own source --------------------",
+        *[s + "\n" for s in sources],
+        "cfg = SimpleNamespace(**SETTINGS['data'])",
+        "x, y = _generate(cfg)",
+        "x = np.asarray(x, dtype=np.float32)  # models default to float32 (lesson #1)",
+        f"y = np.asarray(y, dtype={y_dtype})",
+        "order = np.random.default_rng(cfg.seed + 1).permutation(len(x))",
+        "x, y = x[order], y[order]",
+        "n_val = max(1, round(len(x) * cfg.val_fraction))",
+        "x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]",
+    ]
+    if cfg.data.standardize:
+        axis = "None" if info.image else "0"
+        lines += [
+            f"mean = x_train.mean(axis={axis}, keepdims=True)  # fitted on train only",
+            f"std = x_train.std(axis={axis}, keepdims=True) + 1e-6",
+            "x_train, x_val = (x_train - mean) / std, (x_val - mean) / std",
+        ]
+    lines += [
+        "x_train = np.ascontiguousarray(x_train, dtype=np.float32)",
+        "x_val = np.ascontiguousarray(x_val, dtype=np.float32)",
+        "",
+        "",
+        "def to_tensors(x, y):",
+        "    inputs = torch.from_numpy(x)",
+        f"    targets = {targets}",
+    ]
+    if "float64_data" in pitfalls:
+        lines.append("    inputs = inputs.double()  # PITFALL float64_data: numpy's default dtype")
+    if "wrong_label_dtype" in pitfalls:
+        lines.append("    targets = targets.to(torch.int32)  # PITFALL wrong_label_dtype")
+    lines += [
+        "    return inputs.to(DEVICE), targets.to(DEVICE)",
+        "",
+        "",
+        "tensors = {'train': to_tensors(x_train, y_train), 'val': to_tensors(x_val, y_val)}",
+        "",
+        "# --- model, loss, optimizer: seeded, so the weights are the run's ----------------",
+        "torch.manual_seed(SEED)",
+        "model = nn.Sequential(",
+        *_model_lines(cfg),
+        ").to(DEVICE)",
+    ]
+    for layer in cfg.model.frozen:
+        lines.append(f"getattr(model, {layer!r}).requires_grad_(False)  # a frozen layer")
+    lines += [
+        f"criterion = nn.{loss.factory.__name__}()",
+        "trainable = [p for p in model.parameters() if p.requires_grad]",
+        f"optimizer = {_optimizer_call(cfg)}",
+        "generator = torch.Generator().manual_seed(SEED)  # the batch order",
+        "",
+        "",
+        "def run_phase(phase):",
+        '    """One pass over the train or val split; returns its mean loss and metric."""',
+        "    inputs_all, targets_all = tensors[phase]",
+        "    n = len(inputs_all)",
+        "    if phase == 'train':",
+        "        model.train()",
+        "        order = torch.randperm(n, generator=generator).to(DEVICE)",
+        "    else:",
+        "        model.eval()"
+        if "forget_eval" not in pitfalls
+        else "        pass  # PITFALL forget_eval",
+        "        order = torch.arange(n, device=DEVICE)",
+        "    track_graph = "
+        + ("True  # PITFALL grad_in_val" if "grad_in_val" in pitfalls else "phase == 'train'"),
+        "    total_loss = torch.zeros((), device=DEVICE)",
+        "    correct = torch.zeros((), dtype=torch.int64, device=DEVICE)",
+        "    for start in range(0, n, BATCH_SIZE):",
+        "        idx = order[start : start + BATCH_SIZE]",
+        "        inputs, labels = inputs_all[idx], targets_all[idx]",
+    ]
+    if "forget_zero_grad" not in pitfalls:
+        lines += [
+            "        if phase == 'train':",
+            "            optimizer.zero_grad()  # backward() adds to .grad",
+        ]
+    else:
+        lines.append("        # PITFALL forget_zero_grad: no optimizer.zero_grad()")
+    lines += [
+        "        with torch.set_grad_enabled(track_graph):",
+        "            outputs = model(inputs)",
+        "            loss = criterion(outputs, labels)",
+        "            if phase == 'train':",
+        "                loss.backward()",
+        "                optimizer.step()",
+        "        value = loss.item()",
+        "        if not math.isfinite(value):",
+        "            raise SystemExit(f'The {phase} loss became {value}: the run diverged.')",
+        "        total_loss += loss.detach() * len(inputs)",
+    ]
+    if not regression:
+        lines.append(f"        correct += ({predict} == labels.reshape(-1)).sum()")
+    lines.append("    mean_loss = total_loss.item() / n")
+    if regression:
+        lines.append("    return {'loss': mean_loss, 'rmse': math.sqrt(mean_loss)}")
+    else:
+        lines.append("    return {'loss': mean_loss, 'accuracy': correct.item() / n}")
+    lines += [
+        "",
+        "",
+        "print(f'{RUN_NAME!r}: {len(x_train)} train / {len(x_val)} val samples on {DEVICE}')",
+        "for epoch in range(1, SETTINGS['train']['epochs'] + 1):",
+        "    results = {phase: run_phase(phase) for phase in ('train', 'val')}",
+        "    record = {f'{p}_{k}': v for p, got in results.items() for k, v in got.items()}",
+        "    print(f'epoch {epoch}: ' + ' '.join(f'{k}={v!r}' for k, v in record.items()))",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,411 @@
+"""Run history that survives a restart: an embedded SQLite store and the thread that fills it.
+
+The training loop never sees this file. ``HistoryRecorder`` wakes about once a second, copies
+each run's new steps and epoch records out of its ``MetricsLog`` and writes them in one
+transaction per run, so a killed server loses at most the last second or two of a run and
+never a finished one. Per-step series are stored as float32 blobs, one per write: exact, and
+a million steps take 8 MB.
+"""
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from torchxp_core.config import RunConfig
+from torchxp_core.metrics import StepSeries
+from torchxp_core.runner import ACTIVE, Run, RunRegistry
+
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data"  # gitignored
+DB_NAME = "history.sqlite"
+INTERRUPTED = "interrupted"  # a run stored as active when the store was (re)opened
+RECORD_EVERY_S = 1.0  # a killed server loses at most about this much of a run
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',      -- JSON list of strings
+    settings TEXT NOT NULL,               -- RunConfig.to_dict() as JSON
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    started_at REAL NOT NULL,             -- Unix seconds
+    ended_at REAL,
+    torch_version TEXT NOT NULL,
+    device TEXT NOT NULL,
+    final TEXT NOT NULL DEFAULT '{}',     -- the last epoch record, JSON
+    n_steps INTEGER NOT NULL DEFAULT 0,
+    live_id TEXT NOT NULL DEFAULT ''      -- the run's id in this server's registry
+);
+CREATE TABLE IF NOT EXISTS steps (        -- per-step series in chunks, in order of `start`
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,               -- index of the chunk's first step
+    loss BLOB NOT NULL,                   -- float32 little-endian
+    seconds BLOB NOT NULL,                -- float32 little-endian, seconds since start
+    PRIMARY KEY (run_id, start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    record TEXT NOT NULL,                 -- {epoch, step, elapsed_s, train_loss, ...} as JSON
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_F32 = np.dtype("<f4")
+
+
+class HistoryUnavailable(RuntimeError):
+    """The history database cannot be opened or written; training goes on without it."""
+
+
+def data_dir(directory: str | os.PathLike | None = None) -> Path:
+    """Where history lives: the argument, else $TORCHXP_DATA_DIR, else ./data in the repo."""
+    return Path(directory or os.environ.get("TORCHXP_DATA_DIR") or DEFAULT_DIR)
+
+
+@dataclass
+class StoredRun:
+    """One row of the runs table, settings and final metrics decoded."""
+
+    id: str
+    name: str
+    tags: list[str]
+    settings: dict
+    status: str
+    error: str
+    started_at: float
+    ended_at: float | None
+    torch_version: str
+    device: str
+    final: dict = field(default_factory=dict)
+    n_steps: int = 0
+    live_id: str = ""
+
+    def setting(self, dotted: str):
+        section, name = dotted.split(".")
+        return self.settings.get(section, {}).get(name)
+
+    def config(self) -> RunConfig:
+        """The settings as a RunConfig; ValueError if this torchxp can no longer run them."""
+        return RunConfig.from_dict(self.settings)
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+def _unavailable(path: Path, exc: Exception) -> HistoryUnavailable:
+    return HistoryUnavailable(
+        f"Run history is off: the database {path} cannot be used ({exc}). Training still "
+        f"works, but runs are not saved; fix or move the file, or set TORCHXP_DATA_DIR to a "
+        f"writable folder, then restart."
+    )
+
+
+class HistoryStore:
+    """The SQLite file of run history. Thread-safe: one connection, one lock, WAL mode."""
+
+    def __init__(self, directory: str | os.PathLike | None = None, *, recover: bool = True):
+        self.path = data_dir(directory) / DB_NAME
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=5.0
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise _unavailable(self.path, exc) from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable up to the last second
+            self._db.executescript(_SCHEMA)
+            with self._write():  # proves the file is writable now, not at the first run
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('opened_at', ?)",
+                    (str(time.time()),),
+                )
+                if recover:
+                    self._db.execute(
+                        f"UPDATE runs SET status = ?, live_id = '' "
+                        f"WHERE status IN ({','.join('?' * len(ACTIVE))})",
+                        (INTERRUPTED, *sorted(ACTIVE)),
+                    )
+        except (OSError, sqlite3.Error) as exc:
+            self._db.close()
+            raise _unavailable(self.path, exc) from exc
+
+    # --- plumbing ----------------------------------------------------------------------
+    class _Tx:
+        def __init__(self, store: "HistoryStore"):
+            self.store = store
+
+        def __enter__(self):
+            self.store._lock.acquire()
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")  # one writer, across processes too
+            except BaseException:
+                self.store._lock.release()
+                raise
+
+        def __exit__(self, kind, exc, tb):
+            try:
+                self.store._db.execute("COMMIT" if kind is None else "ROLLBACK")
+            finally:
+                self.store._lock.release()
+
+    def _write(self) -> "_Tx":
+        return HistoryStore._Tx(self)
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _unavailable(self.path, exc) from exc
+
+    def _change(self, sql: str, params: tuple = ()) -> None:
+        try:
+            with self._write():
+                self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _unavailable(self.path, exc) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- writing -------------------------------------------------------------------------
+    def add_run(
+        self,
+        run_id: str,
+        name: str,
+        settings: dict,
+        *,
+        status: str = "pending",
+        started_at: float | None = None,
+        device: str = "cpu",
+        live_id: str = "",
+        tags: list[str] | None = None,
+    ) -> None:
+        self._change(
+            "INSERT INTO runs(id, name, tags, settings, status, started_at, torch_version, "
+            "device, live_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                name,
+                json.dumps(tags or []),
+                json.dumps(settings),
+                str(status),
+                time.time() if started_at is None else started_at,
+                torch.__version__,
+                device,
+                live_id,
+            ),
+        )
+
+    def append(
+        self,
+        run_id: str,
+        first_step: int,
+        loss: np.ndarray,
+        seconds: np.ndarray,
+        epochs: list[dict],
+        *,
+        status: str,
+        error: str = "",
+        ended_at: float | None = None,
+    ) -> None:
+        """New steps from index ``first_step``, new epoch records and the status, atomically."""
+        try:
+            with self._write():
+                if len(loss):
+                    self._db.execute(
+                        "INSERT INTO steps(run_id, start, loss, seconds) VALUES (?, ?, ?, ?)",
+                        (
+                            run_id,
+                            first_step,
+                            np.ascontiguousarray(loss, _F32).tobytes(),
+                            np.ascontiguousarray(seconds, _F32).tobytes(),
+                        ),
+                    )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO epochs(run_id, epoch, record) VALUES (?, ?, ?)",
+                    [(run_id, int(r["epoch"]), json.dumps(r)) for r in epochs],
+                )
+                final = ", final = ?" if epochs else ""
+                self._db.execute(
+                    f"UPDATE runs SET status = ?, error = ?, ended_at = ?, "
+                    f"n_steps = ?{final} WHERE id = ?",
+                    (
+                        str(status),
+                        error,
+                        ended_at,
+                        first_step + len(loss),
+                        *([json.dumps(epochs[-1])] if epochs else []),
+                        run_id,
+                    ),
+                )
+        except sqlite3.Error as exc:
+            raise _unavailable(self.path, exc) from exc
+
+    def rename(self, run_id: str, name: str) -> None:
+        self._change("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+
+    def set_tags(self, run_id: str, tags: list[str]) -> None:
+        clean = sorted({t.strip() for t in tags if t.strip()})
+        self._change("UPDATE runs SET tags = ? WHERE id = ?", (json.dumps(clean), run_id))
+
+    def delete(self, run_id: str) -> None:
+        self._change("DELETE FROM runs WHERE id = ?", (run_id,))  # cascades to its metrics
+
+    # --- reading -------------------------------------------------------------------------
+    _COLUMNS = (
+        "id, name, tags, settings, status, error, started_at, ended_at, torch_version, "
+        "device, final, n_steps, live_id"
+    )
+
+    @staticmethod
+    def _row(row: tuple) -> StoredRun:
+        values = list(row)
+        for i in (2, 3, 10):  # tags, settings, final
+            values[i] = json.loads(values[i])
+        return StoredRun(*values)
+
+    def runs(self) -> list[StoredRun]:
+        """Every stored run, newest first."""
+        rows = self._query(f"SELECT {self._COLUMNS} FROM runs ORDER BY started_at DESC, id")
+        return [self._row(r) for r in rows]
+
+    def get(self, run_id: str) -> StoredRun | None:
+        rows = self._query(f"SELECT {self._COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return self._row(rows[0]) if rows else None
+
+    def steps(self, run_id: str) -> StepSeries:
+        """Every stored step of a run, at full resolution."""
+        rows = self._query(
+            "SELECT loss, seconds FROM steps WHERE run_id = ? ORDER BY start", (run_id,)
+        )
+        loss = [np.frombuffer(r[0], _F32) for r in rows]
+        seconds = [np.frombuffer(r[1], _F32) for r in rows]
+        empty = np.empty(0, np.float32)
+        return StepSeries(
+            np.concatenate(loss).astype(np.float32) if loss else empty,
+            np.concatenate(seconds).astype(np.float32) if seconds else empty.copy(),
+        )
+
+    def epochs(self, run_id: str) -> list[dict]:
+        rows = self._query("SELECT record FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+
+
+def new_id() -> str:
+    """A history id unique across restarts (the registry's run-N restarts at 1)."""
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class _Progress:
+    history_id: str
+    steps: int = 0  # steps already written
+    epochs: int = 0  # epoch records already written
+    done: bool = False
+
+
+class HistoryRecorder:
+    """A background thread that copies every run of a registry into a store, once a second.
+
+    It reads the runs' logs the way a page does (lock-guarded snapshots), so the training
+    loop pays nothing. If the store fails, the error is kept in ``error`` and recording stops;
+    training is not affected.
+    """
+
+    def __init__(self, store: HistoryStore, registry: RunRegistry, every_s: float = RECORD_EVERY_S):
+        self.store, self.registry, self.every_s = store, registry, every_s
+        self.error = ""
+        self._seen: dict[int, tuple[Run, _Progress]] = {}  # id(run) -> (run, progress)
+        self._flush_lock = threading.Lock()
+        self._halt = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="torchxp-history", daemon=True)
+
+    def start(self) -> "HistoryRecorder":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread after a last flush."""
+        self._halt.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.flush()
+
+    def history_id(self, run: Run) -> str | None:
+        entry = self._seen.get(id(run))
+        return entry[1].history_id if entry else None
+
+    def live_runs(self) -> dict[str, Run]:
+        """History id -> run, for runs this server still holds in its registry."""
+        held = {id(r) for r in self.registry.runs()}
+        return {p.history_id: run for key, (run, p) in list(self._seen.items()) if key in held}
+
+    def _loop(self) -> None:
+        while not self._halt.wait(self.every_s):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything new of every run now (the thread calls this every second)."""
+        if self.error:
+            return
+        with self._flush_lock:
+            try:
+                for run in self.registry.runs():
+                    if id(run) not in self._seen:
+                        self._track(run)
+                for run, progress in list(self._seen.values()):
+                    if not progress.done:
+                        self._write(run, progress)
+                held = {id(r) for r in self.registry.runs()}
+                for key in [k for k, (_, p) in self._seen.items() if p.done and k not in held]:
+                    del self._seen[key]  # finished and forgotten by the registry
+            except HistoryUnavailable as exc:
+                self.error = str(exc)
+
+    def _track(self, run: Run) -> None:
+        progress = _Progress(new_id())
+        self.store.add_run(
+            progress.history_id,
+            run.id,
+            run.cfg.to_dict(),
+            status=run.status,
+            started_at=run.started_at,
+            device=run.cfg.train.device,
+            live_id=run.id,
+        )
+        self._seen[id(run)] = (run, progress)
+
+    def _write(self, run: Run, progress: _Progress) -> None:
+        ended_at = run.ended_at  # set last by the worker: once set, the log is complete
+        status, error = run.status, run.error
+        series = run.log.steps()
+        records = run.log.epoch_records()
+        new = slice(progress.steps, None)
+        self.store.append(
+            progress.history_id,
+            progress.steps,
+            series.loss[new],
+            series.seconds[new],
+            records[progress.epochs :],
+            status=status,
+            error=error,
+            ended_at=ended_at,
+        )
+        progress.steps, progress.epochs = len(series.loss), len(records)
+        progress.done = ended_at is not None
