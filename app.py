@@ -8,6 +8,7 @@ PAGES = {
     "torchxp": [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:"),
+        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
     ],
     "Lessons": [
         st.Page("pages/loss_explorer.py", title="Loss Explorer", icon=":material/functions:"),

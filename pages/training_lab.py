@@ -3,7 +3,7 @@
 import streamlit as st
 
 from torchxp_core.runner import RunLimitError
-from ui import code_panel, live, settings
+from ui import code_panel, history_state, live, settings
 from ui.state import registry, tab_id
 
 st.title("Training Lab")
@@ -13,6 +13,7 @@ st.caption(
     "decision surface bend."
 )
 
+history_state.ensure_recording()  # every run is saved to the Runs page as it trains
 config, problem = settings.sidebar()
 if problem:
     st.error(problem)

@@ -156,3 +156,55 @@ def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:
         row["final val loss"] = run.final["val_loss"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the runs table ------------------------------------------------------------------------
+FILTERS = {"dataset": "data.dataset", "loss": "train.loss", "optimizer": "train.optimizer"}
+SORTS = ("newest first", "final val loss (lowest first)", "final val accuracy (highest first)")
+
+
+def _value(run: StoredRun, name: str):
+    return run.status if name == "status" else run.setting(FILTERS[name])
+
+
+def filter_options(runs: list[StoredRun], name: str) -> list[str]:
+    """The values a filter ('dataset', 'loss', 'optimizer', 'status') can take among runs."""
+    return sorted({str(_value(r, name)) for r in runs})
+
+
+def filter_runs(runs: list[StoredRun], chosen: dict[str, list]) -> list[StoredRun]:
+    """Keep runs whose dataset/loss/optimizer/status is among the chosen (empty: any)."""
+    return [r for r in runs if all(not v or _value(r, k) in v for k, v in chosen.items())]
+
+
+def sort_runs(runs: list[StoredRun], by: str) -> list[StoredRun]:
+    """Newest first, or by a final metric with runs lacking it last."""
+    if by == SORTS[1]:
+        return sorted(runs, key=lambda r: r.final.get("val_loss", math.inf))
+    if by == SORTS[2]:
+        return sorted(runs, key=lambda r: -r.final.get("val_accuracy", -math.inf))
+    return sorted(runs, key=lambda r: -r.started_at)
+
+
+def runs_frame(runs: list[StoredRun]) -> pd.DataFrame:
+    """The runs table as the page shows it: one row per run."""
+    rows = []
+    for r in runs:
+        rows.append(
+            {
+                "name": r.name,
+                "status": r.status,
+                "dataset": r.setting("data.dataset"),
+                "loss": r.setting("train.loss"),
+                "optimizer": r.setting("train.optimizer"),
+                "lr": r.setting("train.lr"),
+                "epochs": f"{r.final.get('epoch', 0)}/{r.setting('train.epochs')}",
+                "val loss": r.final.get("val_loss"),
+                "val accuracy": r.final.get("val_accuracy"),
+                "started": pd.Timestamp(r.started_at, unit="s").floor("s"),
+                "seconds": r.duration_s,
+                "tags": ", ".join(r.tags),
+                "id": r.id,
+            }
+        )
+    return pd.DataFrame(rows)

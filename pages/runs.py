@@ -1,0 +1,154 @@
+"""Runs: every run this server has trained, kept across restarts; compare, export, reopen."""
+
+import streamlit as st
+
+from torchxp_core import compare, export
+from torchxp_core.figures import compare as figs
+from torchxp_core.runner import ACTIVE
+from ui import history_state, settings
+
+st.title("Runs")
+st.caption(
+    "Every run is saved as it trains (settings, status, every step's loss), so it is still "
+    "here after a restart. Pick runs to compare their curves, download their metrics, or take "
+    "one home as a standalone PyTorch script."
+)
+
+history_state.ensure_recording()
+db = history_state.store()
+if db is None or history_state.problem():
+    st.warning(history_state.problem())
+if db is None:
+    st.stop()
+
+runs = db.runs()
+if not runs:
+    st.info("No runs saved yet: train one in the Training Lab and it appears here.")
+    st.page_link(
+        "pages/training_lab.py", label="Open the Training Lab", icon=":material/model_training:"
+    )
+    st.stop()
+
+cols = st.columns([1, 1, 1, 1, 1.4])
+chosen_filters = {
+    name: cols[i].multiselect(
+        name.capitalize(),
+        compare.filter_options(runs, name),
+        key=f"runs.filter.{name}",
+    )
+    for i, name in enumerate(("dataset", "loss", "optimizer", "status"))
+}  # fmt: skip
+order = cols[4].selectbox("Sort by", compare.SORTS, key="runs.sort")
+shown = compare.sort_runs(compare.filter_runs(runs, chosen_filters), order)
+st.dataframe(
+    compare.runs_frame(shown),
+    hide_index=True,
+    width="stretch",
+    key="runs.table",
+    column_config={
+        "val loss": st.column_config.NumberColumn(format="%.4f"),
+        "val accuracy": st.column_config.NumberColumn(format="percent"),
+        "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        "seconds": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+    },
+)
+st.caption(f"{len(shown)} of {len(runs)} runs shown.")
+
+by_id = {r.id: r for r in runs}
+picked = st.multiselect(
+    "Runs to compare and export",
+    [r.id for r in shown],
+    default=[r.id for r in shown[:2]],
+    format_func=lambda i: f"{by_id[i].name} · {by_id[i].setting('data.dataset')} · {i}",
+    key="runs.chosen",
+)
+chosen = [by_id[i] for i in picked if i in by_id]
+if not chosen:
+    st.info("Choose one or more runs above to compare, export, rename or reopen them.")
+    st.stop()
+
+# --- one run: rename, tag, open, delete, script --------------------------------------------
+st.subheader("One run")
+one = by_id[st.selectbox("Run", picked, format_func=lambda i: f"{by_id[i].name} · {i}",
+                         key="runs.one")]  # fmt: skip
+edit = st.columns([2, 2, 1])
+name = edit[0].text_input("Name", one.name, key=f"runs.name.{one.id}", max_chars=120)
+tags = edit[1].text_input("Tags (comma-separated)", ", ".join(one.tags), key=f"runs.tags.{one.id}")
+if edit[2].button("Save", icon=":material/save:", key="runs.save"):
+    db.rename(one.id, name.strip() or one.name)
+    db.set_tags(one.id, tags.split(","))
+    st.rerun()
+acts = st.columns(4)
+recorder = history_state.recorder()
+live = recorder.live_runs() if recorder else {}
+OPEN_HELP = "A run on this server opens live; an older one loads its settings into the sidebar."
+if acts[0].button("Open in Training Lab", icon=":material/open_in_new:", key="runs.open",
+                  help=OPEN_HELP):  # fmt: skip
+    if one.id in live:
+        st.session_state["lab.run_id"] = live[one.id].id
+    else:
+        for section, values in one.settings.items():
+            for key, value in values.items():
+                value = ",".join(map(str, value)) if key == "hidden" else value
+                settings.put(f"{section}.{key}", value)
+    st.switch_page("pages/training_lab.py")
+acts[1].download_button(
+    "Export as script", lambda: export.script(one.settings, one.name), f"{one.id}.py",
+    "text/x-python", icon=":material/code:", key="runs.script",
+    help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
+)  # fmt: skip
+if acts[3].button("Delete…", icon=":material/delete:", key="runs.delete",
+                  disabled=one.status in ACTIVE):  # fmt: skip
+    st.session_state["runs.confirm"] = one.id
+if st.session_state.get("runs.confirm") == one.id:
+    st.warning(f"Delete **{one.name}** ({one.id}) and all its metrics for good?")
+    yes, no = st.columns([1, 6])
+    if yes.button("Yes, delete", type="primary", key="runs.delete.yes"):
+        db.delete(one.id)
+        st.session_state.pop("runs.confirm")
+        st.rerun()
+    if no.button("Cancel", key="runs.delete.no"):
+        st.session_state.pop("runs.confirm")
+        st.rerun()
+
+# --- the chosen runs: downloads and comparison ---------------------------------------------
+st.subheader(f"Compare {len(chosen)} run{'s' * (len(chosen) > 1)}")
+ids = [r.id for r in chosen]
+down = st.columns(4)
+down[0].download_button("Metrics as CSV", lambda: export.to_csv(export.load(db, ids)),
+                        "torchxp-runs.csv", "text/csv", icon=":material/download:",
+                        key="runs.csv")  # fmt: skip
+down[1].download_button("Metrics as JSON", lambda: export.to_json(export.load(db, ids)),
+                        "torchxp-runs.json", "application/json", icon=":material/download:",
+                        key="runs.json")  # fmt: skip
+view = st.columns([1, 2, 1])
+x_axis = view[0].radio("x axis", ["step", "seconds"], horizontal=True, key="runs.x")
+weight = view[1].slider("Smoothing (debiased EMA weight)", 0.0, 0.99, 0.6, 0.01, key="runs.w")
+log_y = view[2].toggle("Log-scale loss", True, key="runs.log")
+
+
+@st.fragment(run_every=2.0 if any(r.status in ACTIVE for r in chosen) else None)
+def charts() -> None:
+    fresh = [db.get(i) or by_id[i] for i in ids]  # live runs grow while the page is open
+    series = {r.id: db.steps(r.id) for r in fresh}
+    bands = [compare.band(g, series, weight, x_axis) for g in compare.seed_groups(fresh)]
+    curves = compare.curves(fresh, series, weight, x_axis)
+    st.plotly_chart(figs.overlay_figure(curves, bands, x_axis, log_y), key="runs.overlay",
+                    width="stretch")  # fmt: skip
+    left, right = st.columns(2)
+    labels = [c.label for c in curves]
+    records = [db.epochs(r.id) for r in fresh]
+    left.plotly_chart(figs.epoch_overlay_figure(labels, records, "val_loss"), key="runs.val",
+                      width="stretch")  # fmt: skip
+    metric = "val_accuracy" if any("val_accuracy" in r.final for r in fresh) else "val_rmse"
+    right.plotly_chart(figs.epoch_overlay_figure(labels, records, metric), key="runs.metric",
+                       width="stretch")  # fmt: skip
+    table, differing = compare.settings_table(fresh)
+    st.markdown("**Settings side by side** (rows that differ are highlighted)")
+    st.dataframe(figs.style_settings(table, differing), width="stretch", key="runs.settings")
+    frame = compare.parallel_frame(fresh)
+    if len(frame) > 1 and len(frame.columns) > 1:
+        st.plotly_chart(figs.parallel_figure(frame), key="runs.parallel", width="stretch")
+
+
+charts()

@@ -1,0 +1,51 @@
+"""App-wide run history: one store and one recorder thread per server, started on demand."""
+
+import streamlit as st
+
+from torchxp_core.history import HistoryRecorder, HistoryStore, HistoryUnavailable
+from ui.state import registry
+
+
+class _History:
+    """The store, or the sentence saying why there is none."""
+
+    def __init__(self):
+        self.store: HistoryStore | None = None
+        self.problem = ""
+        try:
+            self.store = HistoryStore()  # $TORCHXP_DATA_DIR or ./data; marks old runs interrupted
+        except HistoryUnavailable as exc:
+            self.problem = str(exc)
+
+
+@st.cache_resource
+def _history() -> _History:
+    return _History()
+
+
+def store() -> HistoryStore | None:
+    """The server's history store; None when the database cannot be used (see problem())."""
+    return _history().store
+
+
+def _stop(rec: HistoryRecorder | None) -> None:
+    if rec is not None:
+        rec.stop()
+
+
+@st.cache_resource(on_release=_stop)
+def recorder() -> HistoryRecorder | None:
+    """The thread that copies every run of the registry into the store, once a second."""
+    db = store()
+    return None if db is None else HistoryRecorder(db, registry()).start()
+
+
+def problem() -> str:
+    """Why history is off, as a sentence; '' when it works."""
+    rec = recorder()
+    return _history().problem or (rec.error if rec is not None else "")
+
+
+def ensure_recording() -> None:
+    """Start the recorder if it is not running yet (cheap after the first call)."""
+    recorder()
