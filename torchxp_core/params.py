@@ -1,0 +1,143 @@
+"""A model's parameters as tables and histories: what requires grad, what trains, what moved.
+
+``preview`` builds exactly what the Training Lab would train (``training.prepare``), so the
+parameter table, the graph and the optimizer's count shown before a run are the run's own.
+A run's history comes from its ``ParamSnapshot`` per epoch (``metrics.py``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from torchxp_core.config import RunConfig
+from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.training import Setup, prepare
+
+PREVIEW_BATCH = 8  # samples in the one forward/backward pass of the preview
+
+
+@dataclass
+class Preview:
+    """The model, loss and optimizer a run would start with, and one batch to feed it."""
+
+    setup: Setup
+    inputs: torch.Tensor  # (B, ...) the first PREVIEW_BATCH training samples
+    targets: torch.Tensor
+
+
+def preview(cfg: RunConfig, batch: int = PREVIEW_BATCH) -> Preview:
+    setup = prepare(cfg)
+    inputs, targets = setup.tensors["train"]
+    return Preview(setup, inputs[:batch], targets[:batch])
+
+
+def one_backward(model: nn.Module, loss: torch.Tensor) -> None:
+    """Clear the grads, then backward once: each parameter that requires grad gets .grad."""
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+
+
+def layer_of(name: str) -> str:
+    """'3.weight' -> '3': the Sequential index that owns a parameter."""
+    return name.rsplit(".", 1)[0]
+
+
+def param_table(model: nn.Module) -> list[dict]:
+    """One row per parameter, read off the parameter itself; grad norm as .grad stands now."""
+    rows = []
+    for name, p in model.named_parameters():
+        grad = p.grad
+        rows.append(
+            {
+                "name": name,
+                "layer": f"{layer_of(name)} ({type(model.get_submodule(layer_of(name))).__name__})",
+                "shape": "×".join(map(str, p.shape)),
+                "dtype": str(p.dtype).removeprefix("torch."),
+                "device": str(p.device),
+                "requires_grad": p.requires_grad,
+                "is_leaf": p.is_leaf,
+                "numel": p.numel(),
+                "grad norm": None if grad is None else float(grad.detach().norm()),
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Counts:
+    tensors: int
+    elements: int
+
+
+def count(params) -> Counts:
+    params = list(params)
+    return Counts(len(params), sum(p.numel() for p in params))
+
+
+def optimizer_count(optimizer: torch.optim.Optimizer) -> Counts:
+    """How many tensors and numbers the optimizer will actually update."""
+    return count(p for group in optimizer.param_groups for p in group["params"])
+
+
+def norm_history(history: list[ParamSnapshot]) -> pd.DataFrame:
+    """Long table: epoch, step, parameter, layer, weight L2 norm, grad L2 norm (NaN: no grad)."""
+    rows = []
+    for snap in history:
+        for name, w in snap.weights.items():
+            g = snap.grads.get(name)
+            rows.append(
+                {
+                    "epoch": snap.epoch,
+                    "step": snap.step,
+                    "param": name,
+                    "layer": layer_of(name),
+                    "weight_norm": float(np.linalg.norm(w)),
+                    "grad_norm": float("nan") if g is None else float(np.linalg.norm(g)),
+                }
+            )
+    columns = ["epoch", "step", "param", "layer", "weight_norm", "grad_norm"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def weight_change(history: list[ParamSnapshot], frozen: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per layer, how far its weights moved from the first recorded epoch to the last.
+
+    ``max |Δw|`` is exact: a frozen layer shows 0.0, not a small number.
+    """
+    columns = ["layer", "frozen", "params", "max |Δw|", "‖Δw‖", "‖Δw‖ / ‖w₀‖"]
+    if not history:
+        return pd.DataFrame(columns=columns)
+    first, last = history[0], history[-1]
+    rows = []
+    for layer in dict.fromkeys(layer_of(n) for n in first.weights):
+        names = [n for n in first.weights if layer_of(n) == layer]
+        delta = np.concatenate([(last.weights[n] - first.weights[n]).ravel() for n in names])
+        start = np.concatenate([first.weights[n].ravel() for n in names])
+        start_norm = float(np.linalg.norm(start))
+        rows.append(
+            {
+                "layer": layer,
+                "frozen": layer in frozen,
+                "params": ", ".join(names),
+                "max |Δw|": float(np.abs(delta).max()) if delta.size else 0.0,
+                "‖Δw‖": float(np.linalg.norm(delta)),
+                "‖Δw‖ / ‖w₀‖": float(np.linalg.norm(delta)) / start_norm if start_norm else 0.0,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def values_at(history: list[ParamSnapshot], epoch: int, name: str, kind: str) -> np.ndarray | None:
+    """Flattened weights or grads of one parameter at one epoch; None if never filled."""
+    if kind not in ("weights", "grads"):
+        raise ValueError(f"kind must be 'weights' or 'grads', not {kind!r}.")
+    snap = next((s for s in history if s.epoch == epoch), None)
+    if snap is None:
+        raise ValueError(f"No parameters were recorded at epoch {epoch}.")
+    if name not in snap.weights:
+        raise ValueError(f"This run has no parameter '{name}'.")
+    values = getattr(snap, kind)[name]
+    return None if values is None else values.ravel()
