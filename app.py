@@ -19,6 +19,7 @@ PAGES = {
             "pages/lesson_modes_grads.py", title="train/eval & gradients", icon=":material/tune:"
         ),
         st.Page("pages/lesson_tensors.py", title="Creating tensors", icon=":material/data_array:"),
+        st.Page("pages/autograd.py", title="Autograd Inspector", icon=":material/account_tree:"),
     ],
 }
 
