@@ -1,0 +1,21 @@
+"""Small runs for the history, export and Runs page tests: a few epochs, well under a second."""
+
+from torchxp_core.config import RunConfig
+from torchxp_core.runner import Run, RunRegistry
+
+
+def tiny_config(**train) -> RunConfig:
+    """Two moons, 200 samples, a 2-8-2 MLP; ``train`` overrides TrainConfig fields."""
+    return RunConfig.from_dict(
+        {
+            "data": {"dataset": "moons", "n_samples": 200},
+            "model": {"hidden": [8]},
+            "train": {"epochs": 3, "batch_size": 32, **train},
+        }
+    )
+
+
+def finished_run(registry: RunRegistry, cfg: RunConfig | None = None) -> Run:
+    run = registry.start(cfg or tiny_config())
+    assert run.join(60), "a tiny run did not finish within a minute"
+    return run
