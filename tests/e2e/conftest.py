@@ -115,7 +115,12 @@ def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # Runs stored by browser tests go to a throwaway folder, not the user's history.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "TORCHXP_DATA_DIR": str(tmp_path_factory.mktemp("torchxp-data")),
+            },
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -197,5 +202,15 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot as screenshots/<name>.png at the repo root (gitignored)."""
     path = REPO_ROOT / "screenshots" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main container, not the document, so a "full page"
+    # screenshot would stop at the viewport: grow the viewport to the content instead.
+    size = page.viewport_size or {"width": 1400, "height": 900}
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(300)  # let plotly re-layout to the new size
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

@@ -1,0 +1,39 @@
+"""The Training Lab in a real browser: press Train, see the curve grow, stop the run."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .conftest import open_page, screenshot
+
+
+def _step_count(page: Page) -> int:
+    title = page.locator(".gtitle", has_text="Training loss per step").first.text_content()
+    return int(re.search(r"\(([\d,]+) steps\)", title).group(1).replace(",", ""))
+
+
+def test_train_grows_the_curve_and_stop_ends_the_run(app_server: str, page: Page):
+    open_page(page, app_server, "training_lab")
+    # Many epochs, so the run is still going when we look twice and press Stop.
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("2000")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train").click()
+
+    expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("running").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    first = _step_count(page)
+    page.wait_for_timeout(2500)  # several fragment ticks later
+    second = _step_count(page)
+    assert second > first > 0, f"the step curve did not grow: {first} then {second}"
+    expect(page.locator(".gtitle", has_text="Decision surface")).to_be_visible()
+    screenshot(page, "training_lab_running")
+
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("stopped").first).to_be_visible(timeout=30_000)
+    stopped_at = _step_count(page)
+    page.wait_for_timeout(2000)
+    assert _step_count(page) == stopped_at, "steps kept coming after Stop"
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "training_lab_stopped")

@@ -1,0 +1,78 @@
+"""The Training Lab page under Streamlit's AppTest: train, watch, stop; bad input is a sentence."""
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = "../pages/training_lab.py"
+
+
+def _lab() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _wait_for_status(at: AppTest, word: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()  # AppTest never fires run_every by itself
+        line = next((m.value for m in at.markdown if "-badge[" in m.value), "")
+        if f"[{word}]" in line:
+            return line
+        time.sleep(0.2)
+    raise AssertionError(f"status never became {word}")
+
+
+def test_the_lab_opens_with_defaults_that_can_train():
+    at = _lab()
+    assert at.title[0].value == "Training Lab"
+    assert at.sidebar.selectbox(key="w:data.dataset").value == "moons"
+    assert at.sidebar.selectbox(key="w:train.loss").value == "cross_entropy"
+    assert not _button(at, "Train").disabled
+    assert not at.error
+
+
+def test_train_draws_live_charts_and_stop_ends_the_run():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.epochs").set_value(5000)
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "running")
+    time.sleep(1.0)
+    at.run()
+    charts = at.get("plotly_chart")
+    titles = " ".join(c.proto.spec for c in charts)
+    assert "Training loss per step" in titles and "Decision surface" in titles
+    _button(at, "Stop").click().run()
+    _wait_for_status(at, "stopped")
+    assert not at.exception
+
+
+def test_bad_hidden_sizes_give_a_sentence_and_keep_every_other_setting():
+    at = _lab()
+    at.sidebar.slider(key="w:data.noise").set_value(0.45)
+    at.sidebar.text_input(key="w:model.hidden").input("64,abc").run()
+    assert not at.exception
+    assert "'abc' is not one" in at.error[0].value
+    assert _button(at, "Train").disabled
+    assert at.sidebar.slider(key="w:data.noise").value == 0.45  # nothing else was lost
+    at.sidebar.text_input(key="w:model.hidden").input("8,8").run()
+    assert not at.error and not _button(at, "Train").disabled
+
+
+def test_a_zero_learning_rate_is_refused_with_a_sentence():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.lr").set_value(0.0).run()
+    assert "Learning rate must be a finite number above 0" in at.error[0].value
+
+
+def test_choosing_a_regression_dataset_switches_to_a_loss_that_serves_it():
+    at = _lab()
+    at.sidebar.selectbox(key="w:data.dataset").select("curve").run()
+    assert at.sidebar.selectbox(key="w:train.loss").value == "mse"
+    assert not at.error and not at.exception
