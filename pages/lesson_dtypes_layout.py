@@ -50,15 +50,17 @@ st.dataframe(
     column_config={"x_fastest": st.column_config.NumberColumn("× fastest", format="%.2f")},
 )
 st.caption(
-    f"{repeats} timed calls each after 3 warm-up calls; the device is synchronised before and "
-    "after every call, so GPU times are work, not launches. Box: quartiles; line: median."
+    f"{repeats} timed calls per dtype after 3 warm-up calls, the dtypes taking turns so that "
+    "load from elsewhere hits both alike; the device is synchronised before and after every "
+    f"call, so GPU times are work, not launches. torch used {matmul.threads} CPU thread(s). "
+    "Box: quartiles; line: median; dots: every call."
 )
 
-left, right = st.columns([3, 2])
+left, right = st.columns(2)
 left.plotly_chart(figs.element_size_figure(dtypes.element_sizes()), key="dl_mem", width="stretch")
 with right:
     st.subheader("Defaults, as torch and numpy pick them")
-    st.dataframe(dtypes.defaults(), hide_index=True)
+    st.dataframe(dtypes.defaults(), hide_index=True, width="stretch")
 
 st.subheader("float64 data into a float32 model")
 mismatch = dtypes.float64_into_float32_model(device)
@@ -67,7 +69,7 @@ st.markdown(
     f"`{mismatch.weight_dtype}`."
 )
 if mismatch.error:
-    st.code(f"RuntimeError: {mismatch.error}", language="text")
+    st.code(f"RuntimeError: {mismatch.error}", language="text", wrap_lines=True)
 else:
     st.info("The installed torch ran this without an error.")
 st.markdown(f"With `x.float()` first, the output is `{mismatch.fixed_output_dtype}`.")
@@ -101,7 +103,7 @@ st.subheader("A Conv2d(3, 8, 3) fed each layout")
 for attempt in layout.conv_wrong_layout(images, device) + layout.conv_silent_nonsense(device):
     if attempt.error:
         st.markdown(f"**{attempt.label}**, input `{list(attempt.input_shape)}`:")
-        st.code(f"RuntimeError: {attempt.error}", language="text")
+        st.code(f"RuntimeError: {attempt.error}", language="text", wrap_lines=True)
     else:
         st.markdown(
             f"**{attempt.label}**: input `{list(attempt.input_shape)}` → "

@@ -50,7 +50,12 @@ right.markdown(
     "**running** ones learnt in training. Mean of BatchNorm's output on this batch:"
 )
 right.dataframe(
-    stats[["feature", "output mean (train mode)", "output mean (eval mode)"]], hide_index=True
+    stats[["feature", "output mean (train mode)", "output mean (eval mode)"]],
+    hide_index=True,
+    column_config={
+        "output mean (train mode)": "train mode",
+        "output mean (eval mode)": "eval mode",
+    },
 )
 drift = modes.running_stats_drift(passes=20, shift=shift, device=device)
 st.plotly_chart(figs.running_stats_figure(drift, shift), key="mg_drift", width="stretch")
@@ -79,7 +84,12 @@ right.caption(
 )
 
 st.subheader("Outputs under each grad mode")
-st.dataframe(grads.grad_modes(device), hide_index=True, width="stretch")
+st.dataframe(
+    grads.grad_modes(device),
+    hide_index=True,
+    width="stretch",
+    column_config={"backward()": st.column_config.TextColumn("y.sum().backward()", width="large")},
+)
 
 st.subheader("What a validation pass saves without a graph")
 batch = st.select_slider("Validation batch", [64, 128, 256, 512, 1024, 2048], value=512)

@@ -39,16 +39,16 @@ st.dataframe(
 shared = table.loc[table["changed"], "expression"].tolist()
 copied = table.loc[~table["changed"], "expression"].tolist()
 st.markdown(
-    "**Share `a`'s memory** (they changed): "
+    "**Share the array's memory** (they changed): "
     + (", ".join(f"`{e}`" for e in shared) or "none")
     + "  \n**Own copies** (unchanged): "
     + (", ".join(f"`{e}`" for e in copied) or "none")
 )
+verdict = creation.verdicts(table)
 st.info(
-    "A dtype change (`dtype=torch.float64` on float32 data) or a device change can't reuse "
-    "the buffer, so `as_tensor` silently copies; `dtype=torch.float32` is no change and "
-    "shares. `torch.Tensor(...)` is the class, not the factory: its answer above is the "
-    "installed torch's, whatever the note says."
+    f"`as_tensor` with a dtype change ({verdict['dtype change']}) and with no change "
+    f"({verdict['no change']}); with a device change: {verdict['device change']}. "
+    f"The note says `torch.Tensor(a)`, the class, always copies; here it {verdict['Tensor']}."
 )
 
 st.header("from_numpy at the edges")

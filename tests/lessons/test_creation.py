@@ -51,3 +51,12 @@ def test_from_numpy_on_read_only_array_still_shares_and_big_endian_is_refused():
     assert big_endian.message == (expected or "")
     assert big_endian.outcome == ("error" if expected else "tensor")
     assert native.outcome == "tensor" and native.shares_memory
+
+
+def test_verdicts_read_the_table_the_page_shows():
+    table = creation.mutation_table("cpu")
+    verdict = creation.verdicts(table)
+    assert verdict["dtype change"] == "copied"
+    assert verdict["no change"] == "shared"
+    assert verdict["Tensor"] == ("shared" if _shares(torch.Tensor) else "copied")
+    assert "GPU" in verdict["device change"]

@@ -136,8 +136,8 @@ def dropout_mask_figure(mask: DropoutMask) -> go.Figure:
         cols=2,
         horizontal_spacing=0.08,
         subplot_titles=[
-            f"train: {mask.kept_fraction:.0%} kept, each × {scales}",
-            "eval: input passes through unchanged",
+            f"train(): {mask.kept_fraction:.0%} kept, × {scales}",
+            "eval(): unchanged",
         ],
     )
     top = max(mask.expected_scale, 1.0)
@@ -165,17 +165,19 @@ def batchnorm_stats_figure(stats: pd.DataFrame) -> go.Figure:
         for name, color in ((f"batch {stat}", ORANGE), (f"running {stat}", BLUE)):
             fig.add_trace(
                 go.Bar(
-                    x=[f"feature {f}" for f in stats["feature"]],
+                    x=stats["feature"],
                     y=stats[name],
-                    name=name.replace(" var", " variance"),
+                    name=name.split()[0],
                     marker_color=color,
                     legendgroup=name.split()[0],
+                    showlegend=col == 1,
                 ),
                 row=1,
                 col=col,
             )
     fig.update_layout(barmode="group")
-    return _layout(fig, "BatchNorm: this batch's statistics vs the running ones", height=320)
+    fig.update_xaxes(title="feature", dtick=1)
+    return _layout(fig, "BatchNorm: batch statistics vs running ones", height=340)
 
 
 def running_stats_figure(drift: pd.DataFrame, shift: float) -> go.Figure:
@@ -305,8 +307,8 @@ def mutation_figure(table: pd.DataFrame) -> go.Figure:
             x=table["first after"],
             orientation="h",
             marker_color=colors,
-            text=["shares a's memory" if c else "own copy" for c in table["changed"]],
-            textposition="auto",
+            text=["shares the array's memory" if c else "own copy" for c in table["changed"]],
+            textposition=["inside" if c else "outside" for c in table["changed"]],
         )
     )
     fig.add_vline(

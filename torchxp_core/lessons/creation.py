@@ -60,6 +60,19 @@ def mutation_table(device: str = "cpu", size: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def verdicts(table: pd.DataFrame) -> dict[str, str]:
+    """'copied' or 'shared' for the rows the page explains, read off a ``mutation_table``."""
+    words = table["changed"].map({True: "shared", False: "copied"})
+    said = dict(zip(table["expression"], words, strict=True))
+    device = [v for e, v in said.items() if "device=" in e]
+    return {
+        "dtype change": said["torch.as_tensor(a, dtype=torch.float64)"],
+        "no change": said["torch.as_tensor(a, dtype=torch.float32)"],
+        "device change": device[0] if device else "pick a GPU device to try it",
+        "Tensor": said["torch.Tensor(a)"],
+    }
+
+
 @dataclass
 class EdgeCase:
     """One ``from_numpy`` edge case: what torch did, said, and whether memory is shared."""

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from torchxp_core.lessons.timing import measure
+from torchxp_core.lessons.timing import measure_many
 
 FLOAT_DTYPES = ("float32", "float64")
 # The label dtypes the note's rule is about: long is required, "a future version may accept int".
@@ -33,6 +33,7 @@ class Timings:
 
     times: pd.DataFrame  # columns: dtype, repeat, ms
     errors: dict[str, str] = field(default_factory=dict)
+    threads: int = field(default_factory=torch.get_num_threads)  # torch's CPU threads then
 
     def summary(self) -> pd.DataFrame:
         """Median and spread (min, quartiles, max) in ms per dtype, and each median's ratio."""
@@ -55,15 +56,23 @@ class Timings:
 
 
 def _timings(run_one, dtypes, device: str, repeats: int) -> Timings:
-    rows, errors = [], {}
+    """Build one callable per dtype (torch may refuse some on this device), then time them
+    all in turns."""
+    fns, errors = {}, {}
     for name in dtypes:
         try:
             fn = run_one(_dtype(name))
-            seconds = measure(fn, device, repeats=repeats)
-        except (RuntimeError, TypeError) as exc:  # e.g. MPS has no float64
+            fn()  # a dtype the device lacks fails here, e.g. MPS has no float64
+        except (RuntimeError, TypeError) as exc:
             errors[name] = str(exc)
             continue
-        rows += [{"dtype": name, "repeat": i, "ms": s * 1e3} for i, s in enumerate(seconds)]
+        fns[name] = fn
+    seconds = measure_many(fns, device, repeats=repeats) if fns else {}
+    rows = [
+        {"dtype": name, "repeat": i, "ms": s * 1e3}
+        for name, times in seconds.items()
+        for i, s in enumerate(times)
+    ]
     return Timings(pd.DataFrame(rows, columns=["dtype", "repeat", "ms"]), errors)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from torchxp_core.lessons.timing import measure
+from torchxp_core.lessons.timing import measure_many
 
 
 def _tiny_problem(device: str, samples: int = 32, seed: int = 0):
@@ -171,16 +171,19 @@ def validation_cost(
     model.eval()
     x = torch.randn(batch, 64, device=device)
     modes = {"with graph (grad enabled)": True, "no graph (grad disabled)": False}
-    rows, saved = [], []
-    for name, grad in modes.items():
 
-        def forward(grad=grad):
-            with torch.set_grad_enabled(grad):
-                return model(x)
+    def forward(grad: bool):
+        with torch.set_grad_enabled(grad):
+            return model(x)
 
-        seconds = measure(forward, device, repeats=repeats)
-        rows += [{"mode": name, "repeat": i, "ms": s * 1e3} for i, s in enumerate(seconds)]
-        saved.append({"mode": name, **_saved_bytes(model, x, grad)})
+    fns = {name: (lambda grad=grad: forward(grad)) for name, grad in modes.items()}
+    seconds = measure_many(fns, device, repeats=repeats)
+    rows = [
+        {"mode": name, "repeat": i, "ms": s * 1e3}
+        for name, times in seconds.items()
+        for i, s in enumerate(times)
+    ]
+    saved = [{"mode": name, **_saved_bytes(model, x, grad)} for name, grad in modes.items()]
     peak = None
     if device.startswith("cuda"):
         peak = {}

@@ -1,4 +1,4 @@
-"""Wall-clock timing of a small callable: warm-up, repeats, and a device sync around each."""
+"""Wall-clock timing of small callables: warm-up, interleaved repeats, a device sync around each."""
 
 import time
 from collections.abc import Callable
@@ -8,24 +8,35 @@ import numpy as np
 from torchxp_core.devices import synchronize
 
 
-def measure(
-    fn: Callable[[], object], device: str, repeats: int = 15, warmup: int = 3
-) -> np.ndarray:
-    """Seconds per call of ``fn``, one entry per repeat (shape (repeats,)).
+def measure_many(
+    fns: dict[str, Callable[[], object]], device: str, repeats: int = 15, warmup: int = 3
+) -> dict[str, np.ndarray]:
+    """Seconds per call of each callable, shape (repeats,) each, timed in turns.
 
-    A GPU queues kernels and returns at once, so the device is synchronised before the clock
-    starts and before it stops: the time is the work, not the launch.
+    The callables take turns (a, b, a, b, ...), so a burst of load from anything else on the
+    machine lands on all of them alike instead of on whichever happened to run then. A GPU
+    queues kernels and returns at once, so the device is synchronised before the clock starts
+    and before it stops: the time is the work, not the launch.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, not {repeats}.")
-    for _ in range(warmup):
-        fn()
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
     synchronize(device)
-    times = np.empty(repeats)
+    times = {name: np.empty(repeats) for name in fns}
     for i in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times[i] = time.perf_counter() - start
+        for name, fn in fns.items():
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            times[name][i] = time.perf_counter() - start
     return times
+
+
+def measure(
+    fn: Callable[[], object], device: str, repeats: int = 15, warmup: int = 3
+) -> np.ndarray:
+    """Seconds per call of one callable, shape (repeats,)."""
+    return measure_many({"fn": fn}, device, repeats, warmup)["fn"]

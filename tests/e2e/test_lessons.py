@@ -1,0 +1,43 @@
+"""The lesson pages (#1-#4, #9) in a real browser: every plot drawn, no exception shown."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import open_page, screenshot
+
+# URL path -> (heading, plotly charts the page draws with its default widgets)
+PAGES = {
+    "lesson_dtypes_layout": ("Data types & layout", 5),
+    "lesson_modes_grads": ("train/eval & gradients", 7),
+    "lesson_tensors": ("Creating tensors", 1),
+}
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_lesson_page_draws_every_plot_without_an_exception(
+    page: Page, app_server: str, path: str
+) -> None:
+    heading, charts = PAGES[path]
+    open_page(page, app_server, path)
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    containers = page.locator("[data-testid='stPlotlyChart']")
+    expect(containers).to_have_count(charts, timeout=30_000)
+    for i in range(charts):
+        chart = containers.nth(i)
+        chart.scroll_into_view_if_needed()
+        expect(chart.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    screenshot(page, path)
+
+
+def test_modes_page_slider_change_reruns_without_an_exception(page: Page, app_server: str) -> None:
+    open_page(page, app_server, "lesson_modes_grads")
+    slider = page.get_by_role("slider").first  # Dropout p
+    slider.focus()
+    slider.press("ArrowRight")
+    page.wait_for_timeout(500)
+    expect(
+        page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    ).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("nn.Dropout(p=0.55) applied to torch.ones")).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
