@@ -43,31 +43,34 @@ def show_cross_entropy() -> None:
     start = pd.DataFrame(
         {"class": np.arange(n_classes), "logit": np.round(np.linspace(2.0, -1.0, n_classes), 2)}
     )
-    edited = st.data_editor(
+    table, bars = st.columns([1, 3])
+    table.caption("Edit the logits:")
+    edited = table.data_editor(
         start, key=f"loss.ce.logits.{n_classes}", disabled=["class"], hide_index=True,
-        width="stretch", height=min(400, 38 + 35 * n_classes),
+        width="stretch", height=38 + 35 * n_classes,
     )  # fmt: skip
     z = edited["logit"].to_numpy(float)
     try:
         sm = ce.softmax_loss(z, int(target), temp)
     except ValueError as exc:
-        st.error(str(exc))
+        bars.error(str(exc))
         return
+    with bars:
+        chart(figs.softmax_bars(sm), "loss.ce.bars")
     a, b_, c = st.columns(3)
     a.metric("nn.CrossEntropyLoss", f"{sm.ce:.10f}")
     b_.metric("nn.NLLLoss(log_softmax)", f"{sm.nll:.10f}")
     c.metric("formula −z_t + log Σ e^z_k", f"{sm.formula:.10f}")
-    chart(figs.softmax_bars(sm), "loss.ce.bars")
     chart(
         figs.temperature(ce.temperature_sweep(z, int(target)), temp, int(target)), "loss.ce.T_chart"
     )
     st.subheader("The contract, tried on this torch")
-    left, right = st.columns(2)
-    left.markdown("**Target dtypes** (class indices, shape (N,))")
-    left.dataframe(ce.target_dtype_table(z, int(target)), hide_index=True, width="stretch")
-    right.markdown(f"**Out-of-range classes** (C = {n_classes})")
-    right.dataframe(ce.out_of_range(n_classes), hide_index=True, width="stretch")
-    right.caption("−100 is `ignore_index`'s default: that sample is skipped, not an error.")
+    wide = {"result": st.column_config.TextColumn(width="large")}
+    st.markdown("**Target dtypes** (class indices, shape (N,))")
+    st.dataframe(ce.target_dtype_table(z, int(target)), hide_index=True, column_config=wide)
+    st.markdown(f"**Out-of-range classes** (C = {n_classes})")
+    st.dataframe(ce.out_of_range(n_classes), hide_index=True, column_config=wide)
+    st.caption("−100 is `ignore_index`'s default: that sample is skipped, not an error.")
     st.markdown("**Float targets of shape (N, C) are read as probabilities**")
     eps = st.slider("label_smoothing ε", 0.0, 0.5, 0.1, 0.01, key="loss.ce.smoothing")
     pt_ = ce.probability_targets(z, int(target), eps)
@@ -112,21 +115,21 @@ with tab_bce:
     st.subheader("A batch: the loss is the mean")
     st.caption("Edit h and y, add or delete rows. Both must be between 0 and 1.")
     start = pd.DataFrame({"h": [0.9, 0.2, 0.6, 0.05], "y": [1.0, 0.0, 1.0, 1.0]})
-    table = st.data_editor(start, num_rows="dynamic", key="loss.bce.batch", width="stretch")
+    editor, left, right = st.columns([2, 3, 2])
+    table = editor.data_editor(start, num_rows="dynamic", key="loss.bce.batch", width="stretch")
     try:
         b = bce.batch(table["h"].to_numpy(float), table["y"].to_numpy(float))
     except ValueError as exc:
-        st.error(str(exc))
+        left.error(str(exc))
     else:
-        left, right = st.columns([3, 2])
         left.dataframe(
             b.per_sample.rename(columns={"torch": 'torch, reduction="none"'}),
             hide_index=True, width="stretch",
         )  # fmt: skip
         right.metric('reduction="mean" (default)', f"{b.mean:.6f}", f"formula {b.formula_mean:.6f}",
-                     delta_color="off")  # fmt: skip
+                     delta_color="off", delta_arrow="off")  # fmt: skip
         right.metric('reduction="sum"', f"{b.total:.6f}", f"formula {b.formula_sum:.6f}",
-                     delta_color="off")  # fmt: skip
+                     delta_color="off", delta_arrow="off")  # fmt: skip
     st.subheader("The gradient")
     st.markdown(
         f"At the sliders, autograd's **dL/dh = {pt.torch_grad:.6g}**, the closed form "
@@ -142,7 +145,8 @@ with tab_logits:
         "wrong logit σ(z) becomes exactly 1 (or 0), log hits the −100 clamp, and the loss is "
         "wrong. `BCEWithLogitsLoss` never forms σ(z), so it stays exact."
     )
-    y_l = st.radio("label y", [0.0, 1.0], horizontal=True, key="loss.logits.y")
+    y_l = st.radio("label y", [0.0, 1.0], format_func="{:g}".format, horizontal=True,
+                   key="loss.logits.y")  # fmt: skip
     sweep = logits.sweep(y_l)
     parts = logits.partings(sweep)
     cols = st.columns(len(parts))
@@ -180,7 +184,7 @@ with tab_mse:
         st.code(f"pred.shape   = {bc.input_shape}\ntarget.shape = {bc.target_shape}\n"
                 f"(pred - target).shape = {bc.diff_shape}\nnn.MSELoss()(pred, target)")  # fmt: skip
         st.metric("loss (wrong)", f"{bc.wrong:.6f}", f"formula {bc.wrong_formula:.6f}",
-                  delta_color="off")  # fmt: skip
+                  delta_color="off", delta_arrow="off")  # fmt: skip
         for text in bc.warnings:
             st.warning(f"torch warned: {text}", icon=":material/warning:")
     with fixed:
@@ -188,6 +192,6 @@ with tab_mse:
         st.code(f"pred.squeeze(1).shape = {(n,)}\ntarget.shape          = {bc.target_shape}\n"
                 "nn.MSELoss()(pred.squeeze(1), target)")  # fmt: skip
         st.metric("loss (right)", f"{bc.right:.6f}", f"formula {bc.right_formula:.6f}",
-                  delta_color="off")  # fmt: skip
+                  delta_color="off", delta_arrow="off")  # fmt: skip
         st.success("No warning." if not bc.fix_warnings else "; ".join(bc.fix_warnings))
     chart(figs.broadcast_heatmap(bc), "loss.mse.heatmap")

@@ -20,6 +20,8 @@ from torchxp_core.loss_lab.mse import Broadcast
 POS, NEG, MIX, INK = "#0877bd", "#f59322", "#2ca02c", "#222222"
 DTYPE_COLORS = {"float32": "#d62728", "float64": "#9467bd"}
 FONT = {"size": 16}
+# Below the x-axis title: for figures whose subplot titles take the space above the plots.
+BOTTOM_LEGEND = {"orientation": "h", "y": -0.3, "x": 0, "yanchor": "top"}
 
 
 def _f(values) -> np.ndarray:
@@ -72,14 +74,18 @@ def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
             textfont={"size": 18},
         )
     )  # fmt: skip
-    for x, y, text, anchor in (
-        (0.97, 0.3, "y = 1, h → 1: loss → 0", "right"),
-        (0.03, 0.3, "y = 0, h → 0: loss → 0", "left"),
-        (0.02, 6.9, "y = 1, h → 0: loss → ∞", "left"),
-        (0.98, 6.9, "y = 0, h → 1: loss → ∞", "right"),
+    # The note's four limits, each pointing at the corner where it happens.
+    for x, y, ax, ay, text, color in (
+        (0.995, 0.02, -60, -70, "y = 1, h → 1: loss → 0", POS),
+        (0.005, 0.02, 60, -70, "y = 0, h → 0: loss → 0", NEG),
+        (0.01, 7.3, 70, 0, "y = 1, h → 0: loss → ∞", POS),
+        (0.99, 7.3, -70, 0, "y = 0, h → 1: loss → ∞", NEG),
     ):
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor,
-                           font={"size": 15, "color": "#555"})  # fmt: skip
+        fig.add_annotation(
+            x=x, y=y, ax=ax, ay=ay, text=text, showarrow=True, arrowhead=2, arrowcolor=color,
+            xanchor="left" if ax > 0 else "right", font={"size": 15, "color": color},
+            bgcolor="rgba(255,255,255,0.85)",
+        )  # fmt: skip
     fig.update_xaxes(title_text="h, the predicted probability", range=[0, 1])
     fig.update_yaxes(title_text="loss", range=[0, 7.6])
     return _layout(fig, "BCELoss per sample: the two branches of J(θ)", height=480)
@@ -103,7 +109,8 @@ def bce_gradients(grads: pd.DataFrame, y: float) -> go.Figure:
     fig.update_yaxes(range=[-12, 12], row=1, col=1)
     fig.update_yaxes(range=[-1.1, 1.1], row=1, col=2)
     fig.update_annotations(font={"size": 17})
-    return _layout(fig, f"The gradient of BCELoss for y = {y:g}", height=420)
+    return _layout(fig, f"The gradient of BCELoss for y = {y:g}", height=460, legend=BOTTOM_LEGEND,
+                   margin={"l": 70, "r": 24, "t": 90, "b": 110})  # fmt: skip
 
 
 LINE_STYLES = {"sigmoid + BCELoss": "dash", "BCEWithLogitsLoss": "solid"}
@@ -126,26 +133,29 @@ def logit_sweep(frame: pd.DataFrame, partings: list[Parting], y: float) -> go.Fi
         name = f"{method}, {dtype}"
         z = _f(group["z"])
         fig.add_trace(go.Scatter(x=z, y=_f(group["loss"]), name=name, line=style), 1, 1)
-        error = np.maximum(_f(group["error"]), 1e-17)  # 0 has no place on a log axis
+        # Below half an ulp the result is exact to the dtype's rounding: draw that as the floor
+        # (0 has no place on a log axis), and draw the worst error within ±0.4 in z so the
+        # float32 rounding jitter reads as a band, not a painted-over area.
+        floor = float(np.finfo(dtype).eps) / 2
+        error = pd.Series(np.maximum(_f(group["error"]), floor)).rolling(9, 1, True).max()
         fig.add_trace(go.Scatter(x=z, y=error, name=name, line=style, showlegend=False), 2, 1)
-    for part in partings:
-        if part.z is None:
-            continue
+    drawn = sorted((p for p in partings if p.z is not None), key=lambda p: p.z)
+    for i, part in enumerate(drawn):
         fig.add_vline(x=part.z, line={"color": DTYPE_COLORS[part.dtype], "width": 2, "dash": "dot"})
         fig.add_annotation(
             x=part.z, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
-            text=f"{part.dtype} parts at z = {part.z:g}",
+            text=f"{part.dtype} parts at z = {part.z:g} ",
             font={"size": 15, "color": DTYPE_COLORS[part.dtype]},
-            xanchor="left" if part.z > 0 else "right",
+            xanchor="right" if i == 0 and len(drawn) > 1 else "left", bgcolor="white",
         )  # fmt: skip
     fig.update_yaxes(title_text="loss", row=1, col=1)
     fig.update_yaxes(title_text="error", type="log", range=[-17, 1], exponentformat="power",
-                     row=2, col=1)  # fmt: skip
+                     dtick=4, row=2, col=1)  # fmt: skip
     fig.update_xaxes(title_text="z, the logit", row=2, col=1)
     return _layout(
-        fig, f"Two steps against one, y = {y:g}", height=640,
-        margin={"l": 80, "r": 24, "t": 150, "b": 60},
-        legend={"orientation": "h", "y": 1.1, "x": 0, "yanchor": "bottom"},
+        fig, f"Two steps against one, y = {y:g}", height=700,
+        margin={"l": 80, "r": 24, "t": 110, "b": 150},
+        legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
     )  # fmt: skip
 
 
@@ -237,7 +247,7 @@ def ce_vs_mse_gradient(frame: pd.DataFrame) -> go.Figure:
     fig.add_annotation(x=-3.3, y=0.93, text="← confidently wrong", showarrow=False,
                        xanchor="left", font={"size": 16})  # fmt: skip
     fig.update_xaxes(title_text="p_t, the probability of the right class (log scale)",
-                     type="log", exponentformat="power")  # fmt: skip
+                     type="log", exponentformat="power", dtick=1)  # fmt: skip
     fig.update_yaxes(title_text="−dL/dz_t: the push up on the right logit", range=[0, 1.05])
     return _layout(fig, "Why not one-hot + MSE: the gradient when the model is wrong", 440)
 
@@ -249,6 +259,7 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=b.squared, x=idx, y=idx, colorscale="Oranges",
+            texttemplate="%{z:.2f}" if n <= 10 else None, textfont={"size": 14},
             colorbar={"title": {"text": "(x<sub>i</sub> − t<sub>j</sub>)²"}},
             hovertemplate="prediction %{y}, target %{x}: %{z:.4f}<extra></extra>",
         )
@@ -258,10 +269,12 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
                    marker={"symbol": "square-open", "size": 22, "color": POS,
                            "line": {"width": 3}})
     )  # fmt: skip
-    fig.update_xaxes(title_text="target j", dtick=1)
-    fig.update_yaxes(title_text="prediction i", dtick=1, autorange="reversed", scaleanchor="x")
+    fig.update_xaxes(title_text="target j", dtick=1, range=[-0.5, n - 0.5], constrain="domain",
+                     showgrid=False, zeroline=False)  # fmt: skip
+    fig.update_yaxes(title_text="prediction i", dtick=1, range=[n - 0.5, -0.5], scaleanchor="x",
+                     constrain="domain", showgrid=False, zeroline=False)  # fmt: skip
     title = (
         f"Broken: mean of all {n}×{n} cells = {b.wrong:.4f} · "
         f"fixed: mean of the diagonal = {b.right:.4f}"
     )
-    return _layout(fig, title, height=520)
+    return _layout(fig, title, height=560, showlegend=True)

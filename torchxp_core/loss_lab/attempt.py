@@ -33,7 +33,7 @@ def attempt(call: Callable[[], torch.Tensor]) -> Attempt:
 
 
 def agreeing_digits(a: float, b: float, most: int = 16) -> int:
-    """How many leading significant digits a and b share (their relative gap, in decades)."""
+    """How many significant digits a and b agree to: −log10 of their relative gap, floored."""
     if a == b:
         return most
     if not (math.isfinite(a) and math.isfinite(b)):
