@@ -43,8 +43,9 @@ with playground:
         )
         for col, (name, default) in zip(st.columns(len(ex.values)), ex.values.items(), strict=True)
     }
+    st.markdown("`requires_grad` of each input:")
     requires = {
-        name: col.toggle(f"{name}.requires_grad", value=default, key=f"ag.{key}.rg.{name}")
+        name: col.toggle(name, value=default, key=f"ag.{key}.rg.{name}")
         for col, (name, default) in zip(
             st.columns(len(ex.requires_grad)), ex.requires_grad.items(), strict=True
         )
@@ -82,11 +83,9 @@ with playground:
                 st.error(f"`{built.output}.backward()` failed with torch's own message: {problem}")
             else:
                 st.success(f"`{built.output}.backward()` ran: the `.grad` column is filled.")
-        left, right = st.columns([3, 2])
-        with left:
-            draw(g)
-        with right:
+        with st.expander("The code that ran (values and switches from above)"):
             st.code(ex.source(), language="python")
+        draw(g)
         st.dataframe(pd.DataFrame(ax.tensor_table(built)), hide_index=True, key="ag.table")
 
         st.subheader("The rules, as they happen")
@@ -147,12 +146,14 @@ with model_tab:
             f"{total.elements:,}",
             f"{total.tensors} tensors",
             delta_color="off",
+            delta_arrow="off",
         )
         cols[1].metric(
             "Parameters the optimizer updates",
             f"{trains.elements:,}",
             f"{trains.tensors} tensors",
             delta_color="off",
+            delta_arrow="off",
         )
         cols[2].metric("Loss on the batch", f"{tensors['loss'].item():.4f}")
         st.dataframe(pd.DataFrame(params.param_table(model)), hide_index=True, key="ag.params")

@@ -10,7 +10,7 @@ for backward (``_saved_*`` attributes), and otherwise standing apart.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -116,8 +116,11 @@ def trace(
     named = [(name, t, False) for name, t in tensors.items()]
     named += [(name, p, True) for name, p in (params or {}).items()]
     for name, t, is_param in named:
-        if id(t) in by_identity:
-            continue  # the same tensor under two names: keep the first
+        if id(t) in by_identity:  # the same tensor under two names: "h = c"
+            index = next(i for i, n in enumerate(graph.tensors) if n.id == by_identity[id(t)])
+            node = graph.tensors[index]
+            graph.tensors[index] = replace(node, name=f"{node.name} = {name}")
+            continue
         node = describe(t, f"t{len(graph.tensors)}", name, is_param)
         graph.tensors.append(node)
         by_identity[id(t)] = node.id

@@ -35,7 +35,8 @@ def _label(lines: list[str]) -> str:
 def tensor_lines(node: TensorNode) -> list[str]:
     shape = "scalar" if not node.shape else "×".join(map(str, node.shape))
     lines = [node.name, f"{shape} {node.dtype}"]
-    lines.append(f"requires_grad={node.requires_grad} is_leaf={node.is_leaf}")
+    # One attribute per line: narrow nodes keep the text large once the graph fits the page.
+    lines += [f"requires_grad={node.requires_grad}", f"is_leaf={node.is_leaf}"]
     if node.grad_fn:
         lines.append(f"grad_fn={node.grad_fn}")
     if node.retains_grad:
@@ -54,8 +55,8 @@ def to_dot(graph: Graph, title: str = "", rankdir: str = "TB") -> str:
     out = [
         "digraph autograd {",
         f"  rankdir={rankdir};",
-        '  graph [fontname="Helvetica", fontsize=16, nodesep=0.3, ranksep=0.35];',
-        '  node [fontname="Helvetica", fontsize=14, margin="0.12,0.06"];',
+        '  graph [fontname="Helvetica", fontsize=18, nodesep=0.25, ranksep=0.3];',
+        '  node [fontname="Helvetica", fontsize=16, margin="0.08,0.04"];',
         '  edge [color="#616161", arrowsize=0.8];',
     ]
     if title:
