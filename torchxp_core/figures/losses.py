@@ -264,17 +264,17 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
             hovertemplate="prediction %{y}, target %{x}: %{z:.4f}<extra></extra>",
         )
     )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=idx, y=idx, mode="markers", name="diagonal: the pairs that belong together",
-                   marker={"symbol": "square-open", "size": 22, "color": POS,
-                           "line": {"width": 3}})
+    for i in range(n):  # outline the diagonal: the pairs that belong together
+        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
+                      line={"color": POS, "width": 4})  # fmt: skip
+    fig.update_xaxes(
+        title_text="target j (blue: the diagonal, the pairs that belong together)", dtick=1,
+        range=[-0.5, n - 0.5], constrain="domain", showgrid=False, zeroline=False,
     )  # fmt: skip
-    fig.update_xaxes(title_text="target j", dtick=1, range=[-0.5, n - 0.5], constrain="domain",
-                     showgrid=False, zeroline=False)  # fmt: skip
     fig.update_yaxes(title_text="prediction i", dtick=1, range=[n - 0.5, -0.5], scaleanchor="x",
                      constrain="domain", showgrid=False, zeroline=False)  # fmt: skip
     title = (
         f"Broken: mean of all {n}×{n} cells = {b.wrong:.4f} · "
         f"fixed: mean of the diagonal = {b.right:.4f}"
     )
-    return _layout(fig, title, height=560, showlegend=True)
+    return _layout(fig, title, height=560)
