@@ -32,15 +32,13 @@ st.caption(
     "Largest difference between calls for one sample: "
     f"train mode {spread['train']:.4g}, eval mode {spread['eval']:.4g}."
 )
-left, right = st.columns(2)
-left.plotly_chart(figs.dropout_mask_figure(mask), key="mg_mask", width="stretch")
-with right:
-    st.markdown(
-        f"In train mode each unit is zeroed with probability p = {mask.p:g}; the survivors "
-        f"are multiplied by 1/(1−p) = **{mask.expected_scale:.4g}** so the expected output "
-        "equals the input, and eval mode can pass the input through unchanged. "
-        f"torch scaled the kept units by **{', '.join(f'{v:.4g}' for v in mask.kept_values)}**."
-    )
+st.plotly_chart(figs.dropout_mask_figure(mask), key="mg_mask", width="stretch")
+st.markdown(
+    f"In train mode each unit is zeroed with probability p = {mask.p:g}; the survivors "
+    f"are multiplied by 1/(1−p) = **{mask.expected_scale:.4g}** so the expected output "
+    "equals the input, and eval mode can pass the input through unchanged. "
+    f"torch scaled the kept units by **{', '.join(f'{v:.4g}' for v in mask.kept_values)}**."
+)
 
 stats = modes.batchnorm_stats(device, shift=shift)
 left, right = st.columns(2)
@@ -60,7 +58,8 @@ right.dataframe(
 drift = modes.running_stats_drift(passes=20, shift=shift, device=device)
 st.plotly_chart(figs.running_stats_figure(drift, shift), key="mg_drift", width="stretch")
 st.caption(
-    "Validation in train mode updates the running statistics (momentum 0.1) even under "
+    "Validation in train mode updates the running statistics (BatchNorm's momentum is "
+    f"{modes.batchnorm_momentum():g}: running ← (1 − m)·running + m·batch) even under "
     "`torch.no_grad()`: they are buffers, not gradients. The model then meets the training "
     "data with statistics learnt on validation data."
 )

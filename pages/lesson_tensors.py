@@ -32,8 +32,8 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "same data_ptr": st.column_config.CheckboxColumn("same data_ptr() as a"),
-        "changed": st.column_config.CheckboxColumn("saw the write"),
+        "same data_ptr": st.column_config.CheckboxColumn("same data_ptr()"),
+        "changed": st.column_config.CheckboxColumn("changed"),
     },
 )
 shared = table.loc[table["changed"], "expression"].tolist()

@@ -156,7 +156,7 @@ def dropout_mask_figure(mask: DropoutMask) -> go.Figure:
         )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    return _layout(fig, f"nn.Dropout(p={mask.p:g}) applied to torch.ones", height=280)
+    return _layout(fig, f"nn.Dropout(p={mask.p:g}) applied to torch.ones", height=300)
 
 
 def batchnorm_stats_figure(stats: pd.DataFrame) -> go.Figure:

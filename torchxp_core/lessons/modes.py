@@ -119,6 +119,11 @@ def batchnorm_stats(device: str = "cpu", samples: int = 16, shift: float = 2.0) 
     )
 
 
+def batchnorm_momentum() -> float:
+    """The momentum a fresh BatchNorm layer uses for its running statistics."""
+    return nn.BatchNorm1d(1).momentum
+
+
 def running_stats_drift(passes: int = 20, shift: float = 3.0, device: str = "cpu") -> pd.DataFrame:
     """Validation batches from N(shift, 1) through a BatchNorm trained on N(0, 1), ``passes``
     times in eval mode (right) and in train mode (the forgotten ``model.eval()``).
