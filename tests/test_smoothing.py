@@ -39,3 +39,23 @@ def test_decimation_keeps_spikes_ends_and_a_bounded_count():
 
 def test_short_series_are_not_decimated():
     assert decimate(np.arange(10.0), 1500).tolist() == list(range(10))
+
+
+def test_live_curve_fed_in_pieces_equals_the_whole_series_smoothed():
+    from torchxp_core.smoothing import LiveCurve
+
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=200_000).astype(np.float32)
+    curve, pos = LiveCurve(0.9, max_points=1500), 0
+    while pos < len(values):  # ragged pieces, as ticks see them
+        k = int(rng.integers(1, 3000))
+        curve.extend(values[pos : pos + k])
+        pos += k
+        idx = curve.indices()
+        assert len(idx) <= 1500 and idx[0] == 0 and idx[-1] == min(pos, len(values)) - 1
+    np.testing.assert_allclose(
+        curve.smooth, tensorboard_reference(values, 0.9).astype(np.float32), rtol=1e-4, atol=1e-6
+    )
+    idx = curve.indices()
+    assert {int(values.argmin()), int(values.argmax())} <= set(idx.tolist())
+    assert (np.diff(idx) > 0).all()

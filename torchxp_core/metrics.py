@@ -54,6 +54,7 @@ class MetricsLog:
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._epoch_columns: dict[str, list] = {}
         self._loss = np.empty(self.capacity, np.float32)
         self._seconds = np.empty(self.capacity, np.float32)
         self.snapshots = deque(maxlen=self.max_snapshots)
@@ -71,6 +72,14 @@ class MetricsLog:
     def add_epoch(self, record: dict) -> None:
         with self._lock:
             self.epochs.append(record)
+            for key, value in record.items():
+                self._epoch_columns.setdefault(key, []).append(value)
+
+    def epoch_columns(self) -> dict[str, np.ndarray]:
+        """Per-epoch values as float32 arrays by key ("epoch", "val_loss", ...), for charts."""
+        with self._lock:
+            columns = {key: list(values) for key, values in self._epoch_columns.items()}
+        return {key: np.asarray(values, dtype=np.float32) for key, values in columns.items()}
 
     def add_snapshot(self, snap: Snapshot) -> None:
         with self._lock:
@@ -88,10 +97,11 @@ class MetricsLog:
     def n_steps(self) -> int:
         return self._n
 
-    def steps(self) -> StepSeries:
+    def steps(self, start: int = 0) -> StepSeries:
+        """Steps from ``start`` on; a live chart asks only for what it has not seen yet."""
         with self._lock:
             n = self._n
-            return StepSeries(self._loss[:n].copy(), self._seconds[:n].copy())
+            return StepSeries(self._loss[start:n].copy(), self._seconds[start:n].copy())
 
     def epoch_records(self) -> list[dict]:
         with self._lock:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from torchxp_core.figures import training as figs
 from torchxp_core.runner import Run, Status
+from torchxp_core.smoothing import LiveCurve
 
 TICK_S = 0.7  # how often a training run's charts refresh
 STATUS_COLORS = {
@@ -59,13 +60,24 @@ def metrics_row(run: Run) -> None:
             )
 
 
+def _curve(run: Run, smoothing: float) -> LiveCurve:
+    """This tab's smoothed view of the run's step losses, extended with the new steps only."""
+    key = ("live.curve", run.id, smoothing)
+    curve = st.session_state.get("live.curve")
+    if curve is None or curve[0] != key:
+        curve = (key, LiveCurve(smoothing, figs.MAX_POINTS))
+        st.session_state["live.curve"] = curve
+    curve[1].extend(run.log.steps(start=len(curve[1])).loss)
+    return curve[1]
+
+
 def charts(run: Run, smoothing: float, log_y: bool) -> None:
-    records = run.log.epoch_records()
+    columns = run.log.epoch_columns()
     left, right = st.columns([1, 1])
     with left:
-        fig = figs.step_loss_figure(run.log.steps(), smoothing, log_y=log_y)
+        fig = figs.step_loss_figure(_curve(run, smoothing), log_y=log_y)
         st.plotly_chart(fig, key="chart-steps", width="stretch")
-        fig = figs.epoch_figure(records, "loss", "Loss per epoch")
+        fig = figs.epoch_figure(columns, "loss", "Loss per epoch")
         st.plotly_chart(fig, key="chart-epoch-loss", width="stretch")
     with right:
         if run.grid is not None and run.setup is not None:
@@ -75,7 +87,7 @@ def charts(run: Run, smoothing: float, log_y: bool) -> None:
                             width="stretch")  # fmt: skip
         metric = "accuracy" if run.cfg.loss.task == "classification" else "rmse"
         title = "Accuracy per epoch" if metric == "accuracy" else "RMSE per epoch"
-        st.plotly_chart(figs.epoch_figure(records, metric, title), key="chart-epoch-metric",
+        st.plotly_chart(figs.epoch_figure(columns, metric, title), key="chart-epoch-metric",
                         width="stretch")  # fmt: skip
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from torchxp_core.data import Dataset
-from torchxp_core.metrics import Snapshot, StepSeries
-from torchxp_core.smoothing import debiased_ema, decimate
+from torchxp_core.metrics import Snapshot
+from torchxp_core.smoothing import LiveCurve, decimate
 
 MAX_POINTS = 1500  # per line; about 12 KB of float32 pairs
 MAX_SCATTER = 1500  # data points drawn over a decision surface
@@ -37,64 +37,53 @@ def _layout(fig: go.Figure, title: str, revision: str, height: int = 320, **extr
         margin={"l": 50, "r": 20, "t": 48, "b": 40},
         uirevision=revision,  # same value between ticks: plotly keeps zoom and pan
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
-        template="plotly_white",
+        # No plotly template: Streamlit's theme styles the chart in the browser, and a
+        # template would be most of each tick's bytes and most of its build time.
+        template=None,
         **extra,
     )
     return fig
 
 
-def step_loss_figure(
-    series: StepSeries, weight: float, x_axis: str = "step", log_y: bool = False
-) -> go.Figure:
+def step_loss_figure(curve: LiveCurve, log_y: bool = False) -> go.Figure:
     """Per-step training loss, raw and faint, with the debiased EMA on top."""
     fig = go.Figure()
-    n = len(series.loss)
-    if n:
-        smooth = debiased_ema(series.loss, weight)  # on the full series, before decimating
-        idx = decimate(series.loss, MAX_POINTS)
-        x = (idx + 1).astype(np.float32) if x_axis == "step" else series.seconds[idx]
+    idx = curve.indices()  # smoothing ran on every step; only drawing is decimated
+    if len(idx):
+        x = (idx + 1).astype(np.float32)
         fig.add_trace(
-            go.Scattergl(
-                x=x,
-                y=series.loss[idx],
-                name="raw",
-                mode="lines",
-                line={"color": TRAIN_COLOR, "width": 1},
-                opacity=0.3,
-            )
-        )
+            go.Scattergl(x=x, y=curve.raw[idx], name="raw", mode="lines", opacity=0.3,
+                         line={"color": TRAIN_COLOR, "width": 1})
+        )  # fmt: skip
         fig.add_trace(
-            go.Scattergl(
-                x=x,
-                y=smooth[idx].astype(np.float32),
-                name="smoothed",
-                mode="lines",
-                line={"color": TRAIN_COLOR, "width": 2.5},
-            )
-        )
+            go.Scattergl(x=x, y=curve.smooth[idx], name="smoothed", mode="lines",
+                         line={"color": TRAIN_COLOR, "width": 2.5})
+        )  # fmt: skip
     return _layout(
         fig,
-        f"Training loss per step ({n:,} steps)",
+        f"Training loss per step ({len(curve):,} steps)",
         "steps",
-        xaxis_title="step" if x_axis == "step" else "seconds",
+        xaxis_title="step",
         yaxis_type="log" if log_y else "linear",
     )
 
 
-def epoch_figure(records: list[dict], metric: str, title: str) -> go.Figure:
-    """Train and validation ``metric`` per epoch, e.g. metric='loss' or 'accuracy'."""
+def epoch_figure(columns: dict[str, np.ndarray], metric: str, title: str) -> go.Figure:
+    """Train and validation ``metric`` per epoch, e.g. metric='loss' or 'accuracy'.
+
+    ``columns`` is MetricsLog.epoch_columns(): one float array per recorded key.
+    """
     fig = go.Figure()
-    epochs = np.array([r["epoch"] for r in records], dtype=np.float32)
     for phase, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
-        key = f"{phase}_{metric}"
-        if records and key in records[-1]:
-            values = np.array([r[key] for r in records], dtype=np.float32)
+        values = columns.get(f"{phase}_{metric}")
+        if values is not None and len(values):
+            idx = decimate(values, MAX_POINTS)
             fig.add_trace(
-                go.Scatter(
-                    x=epochs,
-                    y=values,
+                go.Scattergl(
+                    x=columns["epoch"][idx],
+                    y=values[idx],
                     name=phase,
-                    mode="lines+markers",
+                    mode="lines+markers" if len(idx) <= 100 else "lines",
                     line={"color": color, "width": 2.5},
                     marker={"size": 5},
                 )
