@@ -39,6 +39,8 @@ def norms_figure(history: pd.DataFrame, column: str, title: str, log_y: bool = F
         xaxis_title="epoch",
         yaxis_title="L2 norm",
         yaxis_type="log" if log_y else "linear",
+        legend={"orientation": "h", "y": -0.25},  # below: half-width columns keep the plot wide
+        height=380,
     )
 
 
