@@ -53,7 +53,8 @@ st.caption(
     f"{repeats} timed calls per dtype after 3 warm-up calls, the dtypes taking turns so that "
     "load from elsewhere hits both alike; the device is synchronised before and after every "
     f"call, so GPU times are work, not launches. torch used {matmul.threads} CPU thread(s). "
-    "Box: quartiles; line: median; dots: every call."
+    "Box: quartiles; line: median; dots: every call. On a busy machine a call also waits for "
+    "the CPU, which inflates medians and spread; the minimum is closest to the work itself."
 )
 
 left, right = st.columns(2)

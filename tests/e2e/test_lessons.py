@@ -3,9 +3,9 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import open_page, screenshot
+from .conftest import open_page, screenshot, wait_for_app
 
-# URL path -> (heading, plotly charts the page draws with its default widgets)
+# URL path -> (title in the navigation and heading, plotly charts drawn with default widgets)
 PAGES = {
     "lesson_dtypes_layout": ("Data types & layout", 5),
     "lesson_modes_grads": ("train/eval & gradients", 7),
@@ -13,13 +13,8 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_lesson_page_draws_every_plot_without_an_exception(
-    page: Page, app_server: str, path: str
-) -> None:
-    heading, charts = PAGES[path]
-    open_page(page, app_server, path)
-    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+def _expect_every_plot_and_no_exception(page: Page, heading: str, charts: int) -> None:
+    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60_000)
     containers = page.locator("[data-testid='stPlotlyChart']")
     expect(containers).to_have_count(charts, timeout=30_000)
     for i in range(charts):
@@ -27,6 +22,26 @@ def test_lesson_page_draws_every_plot_without_an_exception(
         chart.scroll_into_view_if_needed()
         expect(chart.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=30_000)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_lesson_page_opened_by_url_draws_every_plot(page: Page, app_server: str, path: str) -> None:
+    heading, charts = PAGES[path]
+    open_page(page, app_server, path)
+    _expect_every_plot_and_no_exception(page, heading, charts)
+    screenshot(page, f"{path}_by_url")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_lesson_page_reached_from_the_navigation_draws_every_plot(
+    page: Page, app_server: str, path: str
+) -> None:
+    heading, charts = PAGES[path]
+    open_page(page, app_server)
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=heading).click()
+    page.wait_for_url(f"**/{path}")
+    wait_for_app(page)
+    _expect_every_plot_and_no_exception(page, heading, charts)
     screenshot(page, path)
 
 
