@@ -23,7 +23,9 @@ st.caption(
 
 
 def draw(g: graph.Graph) -> None:
-    st.graphviz_chart(graph_render.to_dot(g), width="stretch")
+    # Small graphs at their own size (16 pt text); big ones shrink to fit the page.
+    big = len(g.tensors) + len(g.ops) > 14
+    st.graphviz_chart(graph_render.to_dot(g), width="stretch" if big else "content")
 
 
 playground, model_tab, run_tab = st.tabs(["Expression playground", "The model", "A run"])
