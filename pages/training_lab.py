@@ -3,7 +3,7 @@
 import streamlit as st
 
 from torchxp_core.runner import RunLimitError
-from ui import code_panel, history_state, live, settings
+from ui import code_panel, history_state, lab, live, settings
 from ui.state import registry, tab_id
 
 st.title("Training Lab")
@@ -21,31 +21,41 @@ if problem:
 runs = registry()
 mine = runs.runs(owner=tab_id())
 run = runs.get(st.session_state.get("lab.run_id", ""))
+twin = runs.get(st.session_state.get("lab.twin_id", ""))
 
 buttons = st.columns([1, 1, 1, 4])
+with_twin = bool(config and config.train.pitfalls) and st.toggle(
+    "Also run the correct twin (same seed and data, no mistake) and overlay the curves",
+    value=True, key="lab.with_twin",
+)  # fmt: skip
 if buttons[0].button(
     "Train", type="primary", icon=":material/play_arrow:", disabled=config is None,
     help="Start a new run with the settings in the sidebar.",
 ):  # fmt: skip
     try:
-        run = runs.start(config, owner=tab_id())
+        configs = [config, lab.without_pitfalls(config)] if with_twin else [config]
+        started = runs.start_many(configs, owner=tab_id())
+        run, twin = started[0], started[1] if with_twin else None
         st.session_state["lab.run_id"] = run.id
+        st.session_state["lab.twin_id"] = twin.id if twin else ""
     except RunLimitError as exc:
         st.error(str(exc))
-if run is not None and run.active:
-    if run.status == "paused":
-        buttons[1].button("Resume", icon=":material/resume:", on_click=run.resume)
+shown = [r for r in (run, twin) if r is not None]
+if any(r.active for r in shown):
+    if any(r.status == "paused" for r in shown):
+        buttons[1].button("Resume", icon=":material/resume:", on_click=lab.each(shown, "resume"))
     else:
-        buttons[1].button("Pause", icon=":material/pause:", on_click=run.pause)
-    buttons[2].button("Stop", icon=":material/stop:", on_click=run.stop)
+        buttons[1].button("Pause", icon=":material/pause:", on_click=lab.each(shown, "pause"))
+    buttons[2].button("Stop", icon=":material/stop:", on_click=lab.each(shown, "stop"))
 if len(mine) > 1:
     ids = [r.id for r in reversed(mine)]
     chosen = buttons[3].selectbox(
         "Run shown", ids, index=ids.index(run.id) if run in mine else 0,
         label_visibility="collapsed",
     )  # fmt: skip
-    st.session_state["lab.run_id"] = chosen
-    run = runs.get(chosen)
+    if run is None or chosen != run.id:
+        st.session_state["lab.run_id"], st.session_state["lab.twin_id"] = chosen, ""
+        run, twin = runs.get(chosen), None
 
 if run is None:
     st.info("Press **Train** to start a run with the settings in the sidebar.")
@@ -55,6 +65,6 @@ else:
         "Smoothing (debiased EMA weight)", 0.0, 0.99, 0.6, 0.01, key="lab.smoothing"
     )
     log_y = view[1].toggle("Log-scale loss", key="lab.log_y")
-    live.live_view(run, smoothing, log_y)
+    live.live_view(run, smoothing, log_y, twin)
 
 code_panel.show(config.train.pitfalls if config else ())

@@ -100,7 +100,7 @@ def test_a_huge_learning_rate_ends_as_diverged(registry):
 def test_the_registry_caps_runs_at_once_with_a_clear_message(registry):
     registry.max_active = 1
     registry.start(RunConfig(train=TrainConfig(epochs=10_000)))
-    with pytest.raises(RunLimitError, match="the most this server allows at once"):
+    with pytest.raises(RunLimitError, match="trains at most 1 at once"):
         registry.start(RunConfig())
 
 
@@ -119,3 +119,20 @@ def test_epoch_records_and_snapshots_cover_the_run(registry):
     assert snap.epoch == 4 and snap.values.shape == (60, 60)
     assert ((snap.values >= 0) & (snap.values <= 1)).all()  # P(class 1)
     assert run.progress()["fraction"] == 1.0
+
+
+def test_a_forgotten_zero_grad_changes_the_run_and_its_correct_twin_matches_a_normal_run(
+    registry,
+):
+    base = RunConfig(model=ModelConfig(dropout=0.2), train=TrainConfig(epochs=3, seed=11))
+    mistaken_cfg = RunConfig(
+        base.data, base.model, TrainConfig(epochs=3, seed=11, pitfalls=("forget_zero_grad",))
+    )
+    # The mistaken run and its twin train at the same time, as the page starts them.
+    mistaken, twin = registry.start_many([mistaken_cfg, base])
+    _finish(mistaken), _finish(twin)
+    normal = _finish(registry.start(base))
+    assert (twin.log.steps().loss == normal.log.steps().loss).all()
+    first_a, first_b = mistaken.log.steps().loss[0], twin.log.steps().loss[0]
+    assert first_a == first_b  # same data, weights and batch: the mistake shows from step 2
+    assert not (mistaken.log.steps().loss == twin.log.steps().loss).all()

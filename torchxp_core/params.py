@@ -103,7 +103,8 @@ def norm_history(history: list[ParamSnapshot]) -> pd.DataFrame:
 
 
 def weight_change(history: list[ParamSnapshot], frozen: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per layer, how far its weights moved from the first recorded epoch to the last.
+    """Per layer, how far its weights moved from the first snapshot (epoch 0: the initial
+    weights) to the last.
 
     ``max |Δw|`` is exact: a frozen layer shows 0.0, not a small number.
     """

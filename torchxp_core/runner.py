@@ -114,6 +114,7 @@ class Run:
             self.setup = prepare(self.cfg)
             self.grid = surface_grid(self.setup.data, self.cfg.train.device)
             self.status = Status.RUNNING if self._resume.is_set() else Status.PAUSED
+            self._record_params(epoch=0)  # the initial weights, so change is measured from them
             fit(self.setup, self)
             self._take_snapshot(force=True)
             self.status = Status.FINISHED
@@ -184,17 +185,21 @@ class RunRegistry:
         self._ids = itertools.count(1)
 
     def start(self, cfg: RunConfig, owner: str = "") -> Run:
+        return self.start_many([cfg], owner)[0]
+
+    def start_many(self, cfgs: list[RunConfig], owner: str = "") -> list[Run]:
+        """Start runs together, or none of them if they would pass the limit."""
         with self._lock:
             active = sum(run.active for run in self._runs.values())
-            if active >= self.max_active:
+            if active + len(cfgs) > self.max_active:
                 raise RunLimitError(
-                    f"{active} runs are training already, the most this server allows at once: "
-                    "stop one or wait for it to finish."
+                    f"{active} run(s) training and {len(cfgs)} more asked for, but this server "
+                    f"trains at most {self.max_active} at once: stop one or wait for it to finish."
                 )
-            run = Run(f"run-{next(self._ids)}", cfg, owner)
-            self._runs[run.id] = run
+            runs = [Run(f"run-{next(self._ids)}", cfg, owner) for cfg in cfgs]
+            self._runs.update((run.id, run) for run in runs)
             self._forget_old()
-        return run.start()
+        return [run.start() for run in runs]
 
     def _forget_old(self) -> None:
         done = [r for r in self._runs.values() if not r.active]

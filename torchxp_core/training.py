@@ -7,6 +7,7 @@ highlights exactly those lines when a switch is on.
 
 import math
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,8 +20,10 @@ from torchxp_core.losses import REGRESSION, LossSpec
 from torchxp_core.models import build_model
 from torchxp_core.optimizers import build_optimizer
 
-# torch.manual_seed is process-wide: runs starting at once must not interleave their inits.
+# torch.manual_seed and Dropout's generator are process-wide: runs training at once must not
+# interleave their draws, or the same seed would not give the same run.
 _INIT_LOCK = threading.Lock()
+_RNG_LOCK = threading.Lock()
 
 
 class Stopped(Exception):
@@ -55,6 +58,20 @@ class Setup:
     tensors: dict[str, tuple[torch.Tensor, torch.Tensor]]  # phase -> (inputs, targets)
     generator: torch.Generator  # batch order; seeded, so runs repeat exactly
     pitfalls: frozenset[str]
+    rng_state: torch.Tensor | None = None  # the run's own global-RNG state, if it uses one
+
+    @contextmanager
+    def own_rng(self):
+        """Swap this run's RNG state in for the forward pass (only models with Dropout)."""
+        if self.rng_state is None:
+            yield
+            return
+        with _RNG_LOCK:
+            torch.set_rng_state(self.rng_state)
+            try:
+                yield
+            finally:
+                self.rng_state = torch.get_rng_state()
 
     def batches(self, phase: str):
         """Mini-batches by slicing a shuffled index: the fastest way on tensors in memory."""
@@ -95,7 +112,11 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
         t.optimizer, trainable, t.lr, t.weight_decay, t.momentum, t.nesterov
     )
     generator = torch.Generator().manual_seed(t.seed)
-    return Setup(cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls)
+    random = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
+    rng_state = torch.Generator().manual_seed(t.seed).get_state() if random else None
+    return Setup(
+        cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls, rng_state
+    )
 
 
 def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
@@ -112,7 +133,8 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
         if phase == "train" and "forget_zero_grad" not in s.pitfalls:  # PITFALL forget_zero_grad
             s.optimizer.zero_grad()  # backward() adds to .grad, so reset it every batch
         with torch.set_grad_enabled(track_graph):
-            outputs = s.model(inputs)
+            with s.own_rng():  # Dropout's masks come from this run's seed alone
+                outputs = s.model(inputs)
             loss = s.criterion(outputs, labels)
             if phase == "train":
                 loss.backward()  # fills .grad of every leaf that requires grad

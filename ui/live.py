@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from torchxp_core import config as cfgmod
 from torchxp_core.figures import training as figs
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
@@ -62,13 +63,12 @@ def metrics_row(run: Run) -> None:
 
 def _curve(run: Run, smoothing: float) -> LiveCurve:
     """This tab's smoothed view of the run's step losses, extended with the new steps only."""
-    key = ("live.curve", run.id, smoothing)
-    curve = st.session_state.get("live.curve")
-    if curve is None or curve[0] != key:
-        curve = (key, LiveCurve(smoothing, figs.MAX_POINTS))
-        st.session_state["live.curve"] = curve
-    curve[1].extend(run.log.steps(start=len(curve[1])).loss)
-    return curve[1]
+    curves = st.session_state.setdefault("live.curves", {})
+    curve = curves.get(run.id)
+    if curve is None or curve.weight != smoothing:
+        curve = curves[run.id] = LiveCurve(smoothing, figs.MAX_POINTS)
+    curve.extend(run.log.steps(start=len(curve)).loss)
+    return curve
 
 
 def charts(run: Run, smoothing: float, log_y: bool) -> None:
@@ -91,17 +91,41 @@ def charts(run: Run, smoothing: float, log_y: bool) -> None:
                         width="stretch")  # fmt: skip
 
 
-def live_view(run: Run, smoothing: float, log_y: bool) -> None:
-    """Draw the run; while it trains, redraw every TICK_S seconds, then stop polling."""
+def twin_charts(mistake: Run, twin: Run, smoothing: float) -> None:
+    """The mistaken run against its correct twin: same seed and data, so the gap is the mistake."""
+    st.subheader("With the mistake vs. the correct twin")
+    pitfalls = ", ".join(cfgmod.PITFALLS[p] for p in mistake.cfg.train.pitfalls)
+    st.caption(f"{mistake.id}: {pitfalls} · {twin.id}: the same run done right")
+    for run in (mistake, twin):
+        if run.error:
+            st.error(f"{run.id}: {run.error}")
+    a, b = mistake.log.epoch_columns(), twin.log.epoch_columns()
+    metric = "val_accuracy" if mistake.cfg.loss.task == "classification" else "val_rmse"
+    left, middle, right = st.columns(3)
+    fig = figs.twin_step_figure(_curve(mistake, smoothing), _curve(twin, smoothing))
+    left.plotly_chart(fig, key="chart-twin-steps", width="stretch")
+    fig = figs.twin_epoch_figure(a, b, "val_loss", "Validation loss per epoch")
+    middle.plotly_chart(fig, key="chart-twin-val", width="stretch")
+    fig = figs.twin_epoch_figure(a, b, metric, metric.replace("_", " ") + " per epoch")
+    right.plotly_chart(fig, key="chart-twin-metric", width="stretch")
+
+
+def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) -> None:
+    """Draw the run (and its twin); while either trains, redraw every TICK_S seconds."""
+    active = run.active or (twin is not None and twin.active)
 
     def body():
         status_line(run)
+        if twin is not None:
+            status_line(twin)
+            twin_charts(run, twin, smoothing)
         metrics_row(run)
         charts(run, smoothing, log_y)
-        if not run.active and st.session_state.get("live.polling"):
+        still_active = run.active or (twin is not None and twin.active)
+        if not still_active and st.session_state.get("live.polling"):
             # The run just ended: one full rerun turns the timer off and the buttons back on.
             st.session_state["live.polling"] = False
             st.rerun()
 
-    st.session_state["live.polling"] = run.active
-    st.fragment(run_every=TICK_S if run.active else None)(body)()
+    st.session_state["live.polling"] = active
+    st.fragment(run_every=TICK_S if active else None)(body)()

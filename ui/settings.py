@@ -90,6 +90,8 @@ def _model_section(image: bool) -> dict:
         "dropout": _widget(st.slider, "Dropout", "model.dropout",
                            min_value=0.0, max_value=0.8, step=0.05),
         "batch_norm": _widget(st.checkbox, "Batch norm", "model.batch_norm"),
+        # Chosen on the Autograd Inspector page; kept here so Train uses it.
+        "frozen": tuple(get("model.frozen")),
     }  # fmt: skip
 
 

@@ -215,3 +215,39 @@ def curve_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure
         )
     title = "Fitted curve" + (f" · epoch {snap.epoch}" if snap is not None else "")
     return _layout(fig, title, "curve", height=460, xaxis_title="x", yaxis_title="y")
+
+
+MISTAKE_COLOR, CORRECT_COLOR = "#d62728", "#2ca02c"
+
+
+def twin_step_figure(mistake: LiveCurve, correct: LiveCurve, log_y: bool = True) -> go.Figure:
+    """Smoothed step loss of a run with a mistake and its correct twin, on one chart."""
+    fig = go.Figure()
+    for name, curve, color in (
+        ("with the mistake", mistake, MISTAKE_COLOR),
+        ("correct twin", correct, CORRECT_COLOR),
+    ):
+        idx = curve.indices()
+        fig.add_trace(
+            go.Scattergl(x=(idx + 1).astype(np.float32), y=curve.smooth[idx], name=name,
+                         mode="lines", line={"color": color, "width": 2.5})
+        )  # fmt: skip
+    return _layout(fig, "Training loss per step (smoothed)", "twin-steps", xaxis_title="step",
+                   yaxis_type="log" if log_y else "linear")  # fmt: skip
+
+
+def twin_epoch_figure(mistake: dict, correct: dict, key: str, title: str) -> go.Figure:
+    """One per-epoch column (e.g. 'val_loss') of both runs; columns from epoch_columns()."""
+    fig = go.Figure()
+    for name, columns, color in (
+        ("with the mistake", mistake, MISTAKE_COLOR),
+        ("correct twin", correct, CORRECT_COLOR),
+    ):
+        if key in columns:
+            idx = decimate(columns[key], MAX_POINTS)
+            fig.add_trace(
+                go.Scattergl(x=columns["epoch"][idx], y=columns[key][idx], name=name,
+                             mode="lines+markers" if len(idx) <= 100 else "lines",
+                             line={"color": color, "width": 2.5})
+            )  # fmt: skip
+    return _layout(fig, title, f"twin-{key}", xaxis_title="epoch")
