@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import presenter
+
 # Each page is listed by path: st.navigation turns off discovery of pages/, so nothing
 # appears in the menu by accident. Sections group pages the way the team's note does.
 PAGES = {
@@ -28,7 +30,9 @@ def run() -> None:
     st.set_page_config(
         page_title="torchxp", page_icon=":material/local_fire_department:", layout="wide"
     )
-    st.navigation({section: pages for section, pages in PAGES.items() if pages}).run()
+    page = st.navigation({section: pages for section, pages in PAGES.items() if pages})
+    presenter.apply()
+    page.run()
 
 
 run()

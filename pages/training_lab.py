@@ -3,7 +3,7 @@
 import streamlit as st
 
 from torchxp_core.runner import RunLimitError
-from ui import code_panel, history_state, lab, live, settings
+from ui import code_panel, history_state, lab, live, settings, share
 from ui.state import registry, tab_id
 
 st.title("Training Lab")
@@ -14,9 +14,12 @@ st.caption(
 )
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains
+share.load_from_url()  # a shared link's settings, once per tab
 config, problem = settings.sidebar()
+share.show_problems()
 if problem:
     st.error(problem)
+share.write_to_url(config)
 
 runs = registry()
 mine = runs.runs(owner=tab_id())

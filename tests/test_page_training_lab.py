@@ -76,3 +76,30 @@ def test_choosing_a_regression_dataset_switches_to_a_loss_that_serves_it():
     at.sidebar.selectbox(key="w:data.dataset").select("curve").run()
     assert at.sidebar.selectbox(key="w:train.loss").value == "mse"
     assert not at.error and not at.exception
+
+
+def test_a_share_link_opens_with_its_settings():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"data.dataset": "spiral", "data.n_classes": "4", "train.lr": "0.003"})
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.sidebar.selectbox(key="w:data.dataset").value == "spiral"
+    assert at.sidebar.slider(key="w:data.n_classes").value == 4
+    assert at.sidebar.number_input(key="w:train.lr").value == 0.003
+
+
+def test_a_link_with_bad_values_opens_with_defaults_and_a_short_warning():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"train.lr": "fast", "data.dataset": "<script>", "zzz": "1"})
+    at.run()
+    assert not at.exception and not at.error
+    warning = at.warning[0].value
+    assert "'fast' is not a number" in warning and "Unknown dataset" in warning
+    assert at.sidebar.selectbox(key="w:data.dataset").value == "moons"
+    assert not _button(at, "Train").disabled
+
+
+def test_changing_a_setting_writes_it_into_the_url():
+    at = _lab()
+    at.sidebar.selectbox(key="w:data.dataset").select("xor").run()
+    assert at.query_params["data.dataset"] == "xor"

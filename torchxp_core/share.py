@@ -1,0 +1,77 @@
+"""Settings in a URL: a RunConfig as short query parameters, and back, forgiving bad values.
+
+A link is typed, pasted and trimmed by people, so reading one never raises: each bad or
+unknown value is dropped with a short warning and its field keeps the default.
+"""
+
+from dataclasses import fields
+
+from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig, parse_hidden
+
+SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+LIST_FIELDS = {"model.hidden", "model.frozen", "train.pitfalls"}  # comma-separated in a URL
+DEFAULTS = RunConfig()
+
+
+def _text(value) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def to_query(cfg: RunConfig) -> dict[str, str]:
+    """Only the settings that differ from the defaults, as {"train.lr": "0.1", ...}."""
+    query = {}
+    for section, cls in SECTIONS.items():
+        part, default = getattr(cfg, section), getattr(DEFAULTS, section)
+        for f in fields(cls):
+            value = getattr(part, f.name)
+            if value != getattr(default, f.name):
+                query[f"{section}.{f.name}"] = _text(value)
+    return query
+
+
+def _parse(key: str, text: str, default):
+    if key == "model.hidden":
+        return parse_hidden(text)
+    if key in LIST_FIELDS:
+        return tuple(t.strip() for t in text.split(",") if t.strip())
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"'{text}' is not on or off (1/0).")
+    if isinstance(default, str):
+        return text
+    try:
+        return int(text) if isinstance(default, int) else float(text)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"'{text}' is not {kind}.") from None
+
+
+def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
+    """Valid settings as {dotted key: typed value}, and one warning per value left out.
+
+    Values are taken in the settings' own order, each checked by building its section with
+    the values accepted so far plus this one, so the section's own validation (ranges,
+    names, devices, "Nesterov needs sgd") decides, in its own words.
+    """
+    order = [f"{sec}.{f.name}" for sec, cls in SECTIONS.items() for f in fields(cls)]
+    accepted: dict[str, dict] = {section: {} for section in SECTIONS}
+    warnings = [f"Ignored unknown setting '{key}'." for key in query if key not in order]
+    for key in (k for k in order if k in query):
+        section, name = key.split(".")
+        text = str(query[key])
+        try:
+            value = _parse(key, text, getattr(getattr(DEFAULTS, section), name))
+            SECTIONS[section](**{**accepted[section], name: value})
+        except (ValueError, TypeError) as exc:
+            warnings.append(f"Ignored {key}={text!r}: {str(exc).rstrip('.')}; using the default.")
+            continue
+        accepted[section][name] = value
+    values = {f"{sec}.{name}": v for sec, part in accepted.items() for name, v in part.items()}
+    return values, warnings
