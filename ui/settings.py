@@ -79,9 +79,17 @@ def _data_section() -> dict:
     return raw
 
 
+def _frozen_note() -> None:
+    frozen = get("model.frozen")
+    if frozen:
+        st.caption(f"Frozen layers: {', '.join(frozen)} (chosen on the Autograd Inspector)")
+        st.button("Unfreeze all", key="unfreeze", on_click=put, args=("model.frozen", []))
+
+
 def _model_section(image: bool) -> dict:
     st.subheader("Model")
     kinds = {"mlp": "MLP", "cnn": "small CNN"}
+    _frozen_note()
     return {
         "kind": _select("Architecture", "model.kind", ["mlp", "cnn"] if image else ["mlp"], kinds),
         "hidden": _widget(st.text_input, "Hidden sizes", "model.hidden",
