@@ -22,6 +22,7 @@ if db is None:
     st.stop()
 
 runs = db.runs()
+st.caption(f"Saved in `{db.path}` (move it with the TORCHXP_DATA_DIR environment variable).")
 if not runs:
     st.info("No runs saved yet: train one in the Training Lab and it appears here.")
     st.page_link(
@@ -82,7 +83,7 @@ acts = st.columns(4)
 recorder = history_state.recorder()
 live = recorder.live_runs() if recorder else {}
 OPEN_HELP = "A run on this server opens live; an older one loads its settings into the sidebar."
-if acts[0].button("Open in Training Lab", icon=":material/open_in_new:", key="runs.open",
+if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.open",
                   help=OPEN_HELP):  # fmt: skip
     if one.id in live:
         st.session_state["lab.run_id"] = live[one.id].id
@@ -145,7 +146,8 @@ def charts() -> None:
                        width="stretch")  # fmt: skip
     table, differing = compare.settings_table(fresh)
     st.markdown("**Settings side by side** (rows that differ are highlighted)")
-    st.dataframe(figs.style_settings(table, differing), width="stretch", key="runs.settings")
+    st.dataframe(figs.style_settings(table, differing), width="stretch", key="runs.settings",
+                 height=min(35 * len(table) + 38, 600))  # fmt: skip
     frame = compare.parallel_frame(fresh)
     if len(frame) > 1 and len(frame.columns) > 1:
         st.plotly_chart(figs.parallel_figure(frame), key="runs.parallel", width="stretch")

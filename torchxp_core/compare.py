@@ -141,7 +141,8 @@ def settings_table(runs: list[StoredRun]) -> tuple[pd.DataFrame, list[str]]:
         columns[f"{run.name} · {run.id[-6:]}"] = column
     table = pd.DataFrame(columns).fillna("")
     differing = [k for k in table.index if table.loc[k].nunique() > 1]
-    return table, differing
+    same = [k for k in table.index if k not in differing]
+    return table.loc[differing + same], differing  # what differs first, where the eye lands
 
 
 def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import torch
+from torch import nn
 
 from torchxp_core import data as datamod
 from torchxp_core.config import RunConfig
@@ -91,12 +92,15 @@ def _comment(text: str) -> str:
     return "".join(c if c.isprintable() else " " for c in str(text))
 
 
-def _model_lines(cfg: RunConfig) -> list[str]:
+def _model(cfg: RunConfig) -> nn.Sequential:
     # Built on the meta device: no memory, no weights, and torch's global RNG is untouched.
     info = datamod.DATASETS[cfg.data.dataset]
     shape = (1, 8, 8) if info.image else ((1,) if cfg.data.dataset == "curve" else (2,))
     with torch.device("meta"):
-        model = build_model(cfg.model, shape, datamod.n_classes(cfg.data), cfg.loss)
+        return build_model(cfg.model, shape, datamod.n_classes(cfg.data), cfg.loss)
+
+
+def _model_lines(model: nn.Sequential) -> list[str]:
     # repr() of these modules is the call that builds them, in the order build_model made them.
     return [f"    nn.{child!r}," for child in model.children()]
 
@@ -116,6 +120,7 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
     cfg = RunConfig.from_dict(settings)
     info, loss, pitfalls = datamod.DATASETS[cfg.data.dataset], cfg.loss, set(cfg.train.pitfalls)
     regression = loss.task == REGRESSION
+    model = _model(cfg)
     sources = [inspect.getsource(datamod._generate)]
     if cfg.data.dataset == "spiral":
         sources.insert(0, inspect.getsource(datamod._spiral))
@@ -194,9 +199,15 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
         "# --- model, loss, optimizer: seeded, so the weights are the run's ----------------",
         "torch.manual_seed(SEED)",
         "model = nn.Sequential(",
-        *_model_lines(cfg),
+        *_model_lines(model),
         ").to(DEVICE)",
     ]
+    if any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules()):
+        lines += [
+            "# Dropout draws its masks from a generator seeded with SEED alone, as torchxp does",
+            "# so that runs training side by side do not share (and shift) one random stream.",
+            "torch.set_rng_state(torch.Generator().manual_seed(SEED).get_state())",
+        ]
     for layer in cfg.model.frozen:
         lines.append(f"getattr(model, {layer!r}).requires_grad_(False)  # a frozen layer")
     lines += [

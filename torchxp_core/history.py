@@ -394,18 +394,17 @@ class HistoryRecorder:
     def _write(self, run: Run, progress: _Progress) -> None:
         ended_at = run.ended_at  # set last by the worker: once set, the log is complete
         status, error = run.status, run.error
-        series = run.log.steps()
+        new = run.log.steps(progress.steps)  # only what is not stored yet: O(new steps)
         records = run.log.epoch_records()
-        new = slice(progress.steps, None)
         self.store.append(
             progress.history_id,
             progress.steps,
-            series.loss[new],
-            series.seconds[new],
+            new.loss,
+            new.seconds,
             records[progress.epochs :],
             status=status,
             error=error,
             ended_at=ended_at,
         )
-        progress.steps, progress.epochs = len(series.loss), len(records)
+        progress.steps, progress.epochs = progress.steps + len(new.loss), len(records)
         progress.done = ended_at is not None

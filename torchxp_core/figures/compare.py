@@ -121,7 +121,9 @@ def parallel_figure(frame: pd.DataFrame) -> go.Figure:
             },
         )
     )
-    return _layout(fig, "Settings against final validation loss", "parallel", height=380)
+    fig = _layout(fig, "Settings against final validation loss", "parallel", height=400)
+    fig.update_layout(margin={"t": 100, "l": 60, "r": 40})  # room for the axis names on top
+    return fig
 
 
 def style_settings(table: pd.DataFrame, differing: list[str]) -> Styler:

@@ -1,0 +1,39 @@
+"""The Runs page in a real browser: stored runs in the table, their curves overlaid."""
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from torchxp_core.config import RunConfig
+from torchxp_core.history import HistoryRecorder, HistoryStore
+from torchxp_core.runner import RunRegistry
+
+from .conftest import open_page, screenshot
+
+
+def _train_into_history(folder: Path) -> None:
+    """Real runs, recorded into the folder the server reads: three seeds of one setup, one SGD."""
+    store, registry = HistoryStore(folder, recover=False), RunRegistry()
+    recorder = HistoryRecorder(store, registry, every_s=0.1).start()
+    base = {"data": {"n_samples": 400}, "model": {"hidden": [16, 16]}}
+    for train in ({"seed": 0}, {"seed": 1}, {"seed": 2}, {"optimizer": "sgd", "lr": 0.05}):
+        cfg = RunConfig.from_dict({**base, "train": {"epochs": 15, **train}})
+        run = registry.start(cfg)
+        assert run.join(120)
+    recorder.stop()
+    store.close()
+
+
+def test_runs_page_shows_the_table_and_the_overlay(app_server: str, page: Page):
+    open_page(page, app_server, "runs")
+    expect(page.get_by_text("No runs saved yet")).to_be_visible()
+    # The page names its database file; the server's folder is a throwaway one per session.
+    db_file = page.locator("code", has_text="history.sqlite").first.text_content()
+    _train_into_history(Path(db_file).parent)
+    open_page(page, app_server, "runs")
+    expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
+    table = page.locator("[data-testid='stDataFrame']").first
+    expect(table).to_be_visible(timeout=30_000)
+    expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "runs")
