@@ -56,9 +56,11 @@ st.dataframe(
 st.caption(f"{len(shown)} of {len(runs)} runs shown.")
 
 by_id = {r.id: r for r in runs}
+st.button("Choose all shown", key="runs.all", on_click=st.session_state.__setitem__,
+          args=("runs.chosen", [r.id for r in shown]))  # fmt: skip
 picked = st.multiselect(
     "Runs to compare and export",
-    [r.id for r in shown],
+    [r.id for r in shown] + [r.id for r in runs if r not in shown],  # filters keep the choice
     default=[r.id for r in shown[:2]],
     format_func=lambda i: f"{by_id[i].name} · {by_id[i].setting('data.dataset')} · {i}",
     key="runs.chosen",

@@ -165,3 +165,20 @@ def test_the_data_folder_follows_the_environment_variable(tmp_path, monkeypatch)
     assert store.path == tmp_path / "elsewhere" / "history.sqlite" and store.path.exists()
     store.close()
     assert RunConfig.from_dict(tiny_config().to_dict()) == tiny_config()
+
+
+def test_deleting_a_run_while_it_is_recorded_lets_the_recorder_go_on(tmp_path, registry):
+    store = HistoryStore(tmp_path)
+    recorder = HistoryRecorder(store, registry, every_s=0.01).start()
+    first = registry.start(tiny_config(epochs=400))
+    while recorder.history_id(first) is None or not store.get(recorder.history_id(first)).n_steps:
+        first.join(0.05)
+    store.delete(recorder.history_id(first))
+    second = finished_run(registry, tiny_config(seed=1))
+    first.stop()
+    first.join(30)
+    recorder.stop()
+    assert recorder.error == ""
+    assert store.get(recorder.history_id(first)) is None
+    assert store.get(recorder.history_id(second)).status == Status.FINISHED
+    store.close()

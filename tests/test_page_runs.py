@@ -77,6 +77,10 @@ def test_filters_and_sort_change_the_table(data_dir):
     at.multiselect(key="runs.filter.status").set_value([]).run()
     at.selectbox(key="runs.sort").set_value("newest first").run()
     assert list(at.dataframe[0].value["id"]) == ["r2", "r1", "r0"]
+    assert at.multiselect(key="runs.chosen").value == ["r2", "r1"]  # the newest two
+    at.button(key="runs.all").click().run()
+    assert at.multiselect(key="runs.chosen").value == ["r2", "r1", "r0"]
+    assert not at.exception and not at.warning, at.warning
 
 
 def test_rename_tag_and_delete_with_confirmation(data_dir):

@@ -223,10 +223,15 @@ class HistoryStore:
         status: str,
         error: str = "",
         ended_at: float | None = None,
-    ) -> None:
-        """New steps from index ``first_step``, new epoch records and the status, atomically."""
+    ) -> bool:
+        """New steps from index ``first_step``, new epoch records and the status, atomically.
+
+        Returns False, writing nothing, if the run was deleted meanwhile.
+        """
         try:
             with self._write():
+                if not self._db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+                    return False
                 if len(loss):
                     self._db.execute(
                         "INSERT INTO steps(run_id, start, loss, seconds) VALUES (?, ?, ?, ?)",
@@ -256,6 +261,7 @@ class HistoryStore:
                 )
         except sqlite3.Error as exc:
             raise _unavailable(self.path, exc) from exc
+        return True
 
     def rename(self, run_id: str, name: str) -> None:
         self._change("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
@@ -396,7 +402,7 @@ class HistoryRecorder:
         status, error = run.status, run.error
         new = run.log.steps(progress.steps)  # only what is not stored yet: O(new steps)
         records = run.log.epoch_records()
-        self.store.append(
+        kept = self.store.append(
             progress.history_id,
             progress.steps,
             new.loss,
@@ -407,4 +413,4 @@ class HistoryRecorder:
             ended_at=ended_at,
         )
         progress.steps, progress.epochs = progress.steps + len(new.loss), len(records)
-        progress.done = ended_at is not None
+        progress.done = ended_at is not None or not kept  # deleted on the Runs page: let go

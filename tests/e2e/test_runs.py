@@ -37,3 +37,21 @@ def test_runs_page_shows_the_table_and_the_overlay(app_server: str, page: Page):
     expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "runs")
+
+
+def test_a_run_trained_in_the_lab_appears_on_the_runs_page(app_server: str, page: Page):
+    open_page(page, app_server)
+    page.get_by_role("link", name="Training Lab").first.click()
+    expect(page.get_by_role("button", name="Train")).to_be_visible(timeout=30_000)
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("12")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("finished").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(1500)  # the recorder writes about once a second
+    page.get_by_role("link", name="Runs").first.click()  # in-app navigation keeps the session
+    expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "runs_after_training")

@@ -75,6 +75,8 @@ def overlay_figure(
         yaxis_type="log" if log_y else "linear",
         yaxis_title="loss",
     )
+    if log_y:
+        fig.update_yaxes(dtick="D2")  # label 2 and 5 within a decade, not every digit
     fig.update_layout(legend={"orientation": "v", "y": -0.2, "x": 0, "xanchor": "left",
                               "yanchor": "top"}, margin={"b": 40})  # fmt: skip
     return fig
