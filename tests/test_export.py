@@ -166,3 +166,11 @@ def test_csv_and_json_hold_every_point_of_every_run(tmp_path, registry):
         assert entry["epochs"] == run.log.epoch_records()
         assert RunConfig.from_dict(entry["settings"]) == run.cfg
     store.close()
+
+
+def test_a_run_trained_on_a_missing_gpu_still_exports_and_falls_back_to_cpu():
+    settings = tiny_config(epochs=1).to_dict()
+    settings["train"]["device"] = "cuda:7"  # not on this machine
+    source = export.script(settings, "gpu run")
+    ast.parse(source)
+    assert "DEVICE = 'cuda:7'" in source and "DEVICE = 'cpu'" in source

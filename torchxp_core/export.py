@@ -19,6 +19,7 @@ from torch import nn
 
 from torchxp_core import data as datamod
 from torchxp_core.config import RunConfig
+from torchxp_core.devices import available_devices
 from torchxp_core.history import HistoryStore, StoredRun
 from torchxp_core.losses import REGRESSION
 from torchxp_core.metrics import StepSeries
@@ -117,6 +118,9 @@ def _optimizer_call(cfg: RunConfig) -> str:
 
 def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
     """A standalone script that retrains the run described by ``settings`` and prints losses."""
+    device = settings.get("train", {}).get("device", "cpu")
+    if device not in available_devices():  # trained on a GPU this machine lacks: check on cpu
+        settings = {**settings, "train": {**settings["train"], "device": "cpu"}}
     cfg = RunConfig.from_dict(settings)
     info, loss, pitfalls = datamod.DATASETS[cfg.data.dataset], cfg.loss, set(cfg.train.pitfalls)
     regression = loss.task == REGRESSION
@@ -152,8 +156,11 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
         "",
         f"RUN_NAME = {str(name)!r}",
         f"SETTINGS = {pprint.pformat(cfg.to_dict(), sort_dicts=False, width=96)}",
-        f"DEVICE = {cfg.train.device!r} if {cfg.train.device!r} == 'cpu' or "
-        "torch.cuda.is_available() else 'cpu'",
+        f"DEVICE = {device!r}  # the run's device; cpu where this machine lacks it",
+        "if DEVICE.startswith('cuda') and not torch.cuda.is_available():",
+        "    DEVICE = 'cpu'",
+        "if DEVICE == 'mps' and not torch.backends.mps.is_available():",
+        "    DEVICE = 'cpu'",
         "BATCH_SIZE = SETTINGS['train']['batch_size']",
         "SEED = SETTINGS['train']['seed']",
         f"torch.set_num_threads({threads})  # as torchxp did; other counts may change last bits",
