@@ -20,9 +20,8 @@ from torchxp_core.losses import REGRESSION, LossSpec
 from torchxp_core.models import build_model
 from torchxp_core.optimizers import build_optimizer
 
-# torch.manual_seed and Dropout's generator are process-wide: runs training at once must not
-# interleave their draws, or the same seed would not give the same run.
-_INIT_LOCK = threading.Lock()
+# torch's default generator is process-wide: weight init (manual_seed) and Dropout's masks
+# of runs training at once must take turns on it, or the same seed would not repeat a run.
 _RNG_LOCK = threading.Lock()
 
 
@@ -95,7 +94,7 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
     data = data if data is not None else make_dataset(cfg.data)
     device, loss = torch.device(cfg.train.device), cfg.loss
     pitfalls = frozenset(cfg.train.pitfalls)
-    with _INIT_LOCK:
+    with _RNG_LOCK:
         torch.manual_seed(cfg.train.seed)
         model = build_model(cfg.model, data.input_shape, data.n_classes, loss).to(device)
     tensors = {}
