@@ -128,3 +128,12 @@ def test_a_corrupt_database_shows_a_warning_and_training_still_starts(data_dir):
     [run] = registry().runs()
     run.stop()
     assert run.join(30)
+
+
+def test_with_no_runs_yet_the_page_points_to_the_training_lab(data_dir):
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, at.exception
+    assert "No runs saved yet" in at.info[0].value
+    assert str(data_dir) in at.caption[1].value  # where the history file lives
