@@ -157,8 +157,13 @@ class HistoryStore:
                 raise
 
         def __exit__(self, kind, exc, tb):
+            db = self.store._db
             try:
-                self.store._db.execute("COMMIT" if kind is None else "ROLLBACK")
+                db.execute("COMMIT" if kind is None else "ROLLBACK")
+            except sqlite3.Error:
+                if db.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    db.execute("ROLLBACK")
+                raise
             finally:
                 self.store._lock.release()
 
