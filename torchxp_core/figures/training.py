@@ -30,13 +30,26 @@ CLASS_COLORS = [
 TRAIN_COLOR, VAL_COLOR = "#0877bd", "#f59322"
 
 
-def _layout(fig: go.Figure, title: str, revision: str, height: int = 320, **extra) -> go.Figure:
+def _layout(
+    fig: go.Figure,
+    title: str,
+    revision: str,
+    height: int = 320,
+    legend_below: bool = False,
+    **extra,
+) -> go.Figure:
+    # Narrow charts put the legend under the plot, where it cannot cover the title.
+    legend = (
+        {"orientation": "h", "y": -0.3, "x": 0.5, "xanchor": "center", "yanchor": "top"}
+        if legend_below
+        else {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
+    )
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 18}},
         height=height,
         margin={"l": 50, "r": 20, "t": 48, "b": 40},
         uirevision=revision,  # same value between ticks: plotly keeps zoom and pan
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        legend=legend,
         # No plotly template: Streamlit's theme styles the chart in the browser, and a
         # template would be most of each tick's bytes and most of its build time.
         template=None,
@@ -232,7 +245,8 @@ def twin_step_figure(mistake: LiveCurve, correct: LiveCurve, log_y: bool = True)
             go.Scattergl(x=(idx + 1).astype(np.float32), y=curve.smooth[idx], name=name,
                          mode="lines", line={"color": color, "width": 2.5})
         )  # fmt: skip
-    return _layout(fig, "Training loss per step (smoothed)", "twin-steps", xaxis_title="step",
+    return _layout(fig, "Training loss per step (smoothed)", "twin-steps", height=360,
+                   legend_below=True, xaxis_title="step",
                    yaxis_type="log" if log_y else "linear")  # fmt: skip
 
 
@@ -250,4 +264,4 @@ def twin_epoch_figure(mistake: dict, correct: dict, key: str, title: str) -> go.
                              mode="lines+markers" if len(idx) <= 100 else "lines",
                              line={"color": color, "width": 2.5})
             )  # fmt: skip
-    return _layout(fig, title, f"twin-{key}", xaxis_title="epoch")
+    return _layout(fig, title, f"twin-{key}", height=360, legend_below=True, xaxis_title="epoch")
