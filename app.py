@@ -4,24 +4,25 @@ import streamlit as st
 
 from ui import presenter
 
-# Each page is listed by path: st.navigation turns off discovery of pages/, so nothing
-# appears in the menu by accident. Sections group pages the way the team's note does.
+# Each page is listed by path. The folder is views/, not pages/: on a fresh server Streamlit
+# serves a deep link into a pages/ folder as a bare script, skipping this file's navigation
+# and layout (it only learns that st.navigation is used once this script has run).
 PAGES = {
     "torchxp": [
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/training_lab.py", title="Training Lab", icon=":material/model_training:"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("views/training_lab.py", title="Training Lab", icon=":material/model_training:"),
+        st.Page("views/runs.py", title="Runs", icon=":material/history:"),
     ],
     "Lessons": [
-        st.Page("pages/loss_explorer.py", title="Loss Explorer", icon=":material/functions:"),
+        st.Page("views/loss_explorer.py", title="Loss Explorer", icon=":material/functions:"),
         st.Page(
-            "pages/lesson_dtypes_layout.py", title="Data types & layout", icon=":material/memory:"
+            "views/lesson_dtypes_layout.py", title="Data types & layout", icon=":material/memory:"
         ),
         st.Page(
-            "pages/lesson_modes_grads.py", title="train/eval & gradients", icon=":material/tune:"
+            "views/lesson_modes_grads.py", title="train/eval & gradients", icon=":material/tune:"
         ),
-        st.Page("pages/lesson_tensors.py", title="Creating tensors", icon=":material/data_array:"),
-        st.Page("pages/autograd.py", title="Autograd Inspector", icon=":material/account_tree:"),
+        st.Page("views/lesson_tensors.py", title="Creating tensors", icon=":material/data_array:"),
+        st.Page("views/autograd.py", title="Autograd Inspector", icon=":material/account_tree:"),
     ],
 }
 

@@ -9,7 +9,7 @@ from torchxp_core import autograd_examples as ax
 from torchxp_core.config import DataConfig, RunConfig, TrainConfig
 from ui.state import registry
 
-PAGE = "../pages/autograd.py"
+PAGE = "../views/autograd.py"
 
 
 def _frame(app: AppTest, column: str):

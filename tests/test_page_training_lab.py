@@ -4,7 +4,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-PAGE = "../pages/training_lab.py"
+PAGE = "../views/training_lab.py"
 
 
 def _lab() -> AppTest:

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,13 +92,11 @@ def _log_tail(log_path: Path, chars: int = 3000) -> str:
     return log_path.read_text(errors="replace")[-chars:]
 
 
-@pytest.fixture(scope="session")
-def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the app on a free local port for the whole session; yields the base URL."""
+@contextmanager
+def serve_app(log_path: Path, data_dir: Path) -> Iterator[str]:
+    """Run `streamlit run app.py` on a free local port until the block ends; yields its URL."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    global _server_log
-    log_path = _server_log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
         sys.executable, "-m", "streamlit", "run", APP_SCRIPT,
         "--server.headless", "true",
@@ -116,11 +115,7 @@ def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             # Runs stored by browser tests go to a throwaway folder, not the user's history.
-            env={
-                **os.environ,
-                "PYTHONUNBUFFERED": "1",
-                "TORCHXP_DATA_DIR": str(tmp_path_factory.mktemp("torchxp-data")),
-            },
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "TORCHXP_DATA_DIR": str(data_dir)},
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -139,6 +134,22 @@ def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
         yield base_url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the app on a free local port for the whole session; yields the base URL."""
+    global _server_log
+    log_path = _server_log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with serve_app(log_path, tmp_path_factory.mktemp("torchxp-data")) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def fresh_server(chromium_path: str, tmp_path: Path) -> Iterator[str]:
+    """A server of its own that no request has reached yet (for first-request behaviour)."""
+    with serve_app(tmp_path / "server.log", tmp_path / "data") as base_url:
+        yield base_url
 
 
 def _stop(process: subprocess.Popen) -> None:

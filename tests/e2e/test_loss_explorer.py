@@ -8,10 +8,6 @@ TABS = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss"]
 
 
 def _open(page: Page, base_url: str) -> None:
-    """Home first, then the page: on a fresh server, a first request straight to /loss_explorer
-    runs pages/loss_explorer.py as a bare script (Streamlit's pages/ discovery) instead of
-    through app.py's st.navigation, so the sidebar and the wide layout would be wrong."""
-    open_page(page, base_url)
     open_page(page, base_url, "loss_explorer")
 
 

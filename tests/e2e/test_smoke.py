@@ -12,3 +12,16 @@ def test_home_page_loads_with_title_and_no_exception(page: Page, app_server: str
     expect(page).to_have_title(re.compile("torchxp", re.IGNORECASE))
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
     screenshot(page, "home")
+
+
+def test_a_deep_link_on_a_fresh_server_gets_the_apps_navigation_and_wide_layout(
+    fresh_server: str, page: Page
+):
+    # The very first request goes straight to a page, as a shared link would.
+    open_page(page, fresh_server, "training_lab")
+    nav = page.locator("[data-testid='stSidebarNav']")
+    expect(nav.get_by_text("Lessons")).to_be_visible()  # app.py's sections, not a file list
+    expect(nav.get_by_text("Training Lab")).to_be_visible()
+    assert nav.get_by_text("app", exact=True).count() == 0
+    main = page.locator("[data-testid='stMainBlockContainer']").bounding_box()
+    assert main["width"] > 900, "the page fell back to the centred layout"
