@@ -103,3 +103,14 @@ def test_changing_a_setting_writes_it_into_the_url():
     at = _lab()
     at.sidebar.selectbox(key="w:data.dataset").select("xor").run()
     assert at.query_params["data.dataset"] == "xor"
+
+
+def test_presenter_mode_hides_the_settings_but_trains_with_them():
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params.update({"present": "1", "train.lr": "0.02"})
+    at.run()
+    at.switch_page("views/training_lab.py").run()
+    assert not at.exception
+    assert not at.sidebar.number_input  # no settings widget drawn (the sidebar is hidden)
+    assert any(b.label == "Leave presenter mode" for b in at.button)
+    assert not _button(at, "Train").disabled

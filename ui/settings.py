@@ -156,8 +156,8 @@ def build(data: dict, model: dict, train: dict) -> tuple[RunConfig | None, str]:
         return None, str(exc)
 
 
-def current_config() -> RunConfig:
-    """The settings as they stand in this tab (defaults where never touched or invalid)."""
+def from_state() -> tuple[RunConfig | None, str]:
+    """The settings as stored in this tab, validated, without drawing a widget."""
     keys = {
         "data": DataConfig.__dataclass_fields__,
         "model": ModelConfig.__dataclass_fields__,
@@ -165,5 +165,10 @@ def current_config() -> RunConfig:
     }
     raw = {sec: {f: get(f"{sec}.{f}") for f in fields} for sec, fields in keys.items()}
     raw["train"]["pitfalls"] = tuple(raw["train"]["pitfalls"])
-    config, _ = build(raw["data"], raw["model"], raw["train"])
-    return config or DEFAULTS
+    raw["model"]["frozen"] = tuple(raw["model"]["frozen"])
+    return build(raw["data"], raw["model"], raw["train"])
+
+
+def current_config() -> RunConfig:
+    """The settings as they stand in this tab (defaults where never touched or invalid)."""
+    return from_state()[0] or DEFAULTS

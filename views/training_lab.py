@@ -3,7 +3,7 @@
 import streamlit as st
 
 from torchxp_core.runner import RunLimitError
-from ui import code_panel, history_state, lab, live, settings, share
+from ui import code_panel, history_state, lab, live, presenter, settings, share
 from ui.state import registry, tab_id
 
 st.title("Training Lab")
@@ -15,7 +15,8 @@ st.caption(
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains
 share.load_from_url()  # a shared link's settings, once per tab
-config, problem = settings.sidebar()
+# Presenter mode hides the sidebar: its settings are used as they stand, not redrawn hidden.
+config, problem = settings.from_state() if presenter.is_on() else settings.sidebar()
 share.show_problems()
 if problem:
     st.error(problem)
