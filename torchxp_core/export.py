@@ -238,7 +238,7 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
         "        order = torch.arange(n, device=DEVICE)",
         "    track_graph = "
         + ("True  # PITFALL grad_in_val" if "grad_in_val" in pitfalls else "phase == 'train'"),
-        "    total_loss = torch.zeros((), device=DEVICE)",
+        "    total_loss = 0.0  # a Python float, summed in the same order as the app's loop",
         "    correct = torch.zeros((), dtype=torch.int64, device=DEVICE)",
         "    for start in range(0, n, BATCH_SIZE):",
         "        idx = order[start : start + BATCH_SIZE]",
@@ -261,11 +261,11 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
         "        value = loss.item()",
         "        if not math.isfinite(value):",
         "            raise SystemExit(f'The {phase} loss became {value}: the run diverged.')",
-        "        total_loss += loss.detach() * len(inputs)",
+        "        total_loss += value * len(inputs)",
     ]
     if not regression:
         lines.append(f"        correct += ({predict} == labels.reshape(-1)).sum()")
-    lines.append("    mean_loss = total_loss.item() / n")
+    lines.append("    mean_loss = total_loss / n")
     if regression:
         lines.append("    return {'loss': mean_loss, 'rmse': math.sqrt(mean_loss)}")
     else:

@@ -115,6 +115,7 @@ class Run:
             self.grid = surface_grid(self.setup.data, self.cfg.train.device)
             self.status = Status.RUNNING if self._resume.is_set() else Status.PAUSED
             self._record_params(epoch=0)  # the initial weights, so change is measured from them
+            self.log.started = time.perf_counter()  # the clock measures training, not setup
             fit(self.setup, self)
             self._take_snapshot(force=True)
             self.status = Status.FINISHED

@@ -125,8 +125,7 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
     elif "forget_eval" not in s.pitfalls:  # PITFALL forget_eval: stays in train mode
         s.model.eval()  # Dropout off, BatchNorm uses its running statistics
     track_graph = phase == "train" or "grad_in_val" in s.pitfalls  # PITFALL grad_in_val
-    total_loss = torch.zeros((), device=s.tensors[phase][0].device)
-    correct = torch.zeros((), dtype=torch.int64, device=total_loss.device)
+    total_loss, seen_outputs, seen_labels = 0.0, [], []
     for inputs, labels in s.batches(phase):
         report.checkpoint()  # pause and stop take effect here, between batches
         if phase == "train" and "forget_zero_grad" not in s.pitfalls:  # PITFALL forget_zero_grad
@@ -143,14 +142,15 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
             raise Diverged(f"The {phase} loss became {value} at this batch: the run diverged.")
         if phase == "train":
             report.on_step(value)
-        total_loss += loss.detach() * len(inputs)
-        if s.loss.task != REGRESSION:
-            correct += (s.loss.predict(outputs) == labels.reshape(-1)).sum()
+        total_loss += value * len(inputs)
+        seen_outputs.append(outputs.detach())  # scored once per epoch: no kernels per batch
+        seen_labels.append(labels)
     n = len(s.tensors[phase][0])
-    mean_loss = total_loss.item() / n
     if s.loss.task == REGRESSION:
-        return {"loss": mean_loss, "rmse": math.sqrt(mean_loss)}
-    return {"loss": mean_loss, "accuracy": correct.item() / n}
+        return {"loss": total_loss / n, "rmse": math.sqrt(total_loss / n)}
+    predicted = s.loss.predict(torch.cat(seen_outputs))
+    correct = (predicted == torch.cat(seen_labels).reshape(-1)).sum().item()
+    return {"loss": total_loss / n, "accuracy": correct / n}
 
 
 def fit(s: Setup, report: Reporter) -> None:
