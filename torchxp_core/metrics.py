@@ -54,7 +54,7 @@ class MetricsLog:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._epoch_columns: dict[str, list] = {}
+        self._epoch_columns: dict[str, np.ndarray] = {}  # float32, capacity doubles
         self._loss = np.empty(self.capacity, np.float32)
         self._seconds = np.empty(self.capacity, np.float32)
         self.snapshots = deque(maxlen=self.max_snapshots)
@@ -73,13 +73,19 @@ class MetricsLog:
         with self._lock:
             self.epochs.append(record)
             for key, value in record.items():
-                self._epoch_columns.setdefault(key, []).append(value)
+                column = self._epoch_columns.get(key)
+                if column is None or len(column) < len(self.epochs):  # grow by doubling
+                    grown = np.full(max(64, 2 * len(self.epochs)), np.nan, np.float32)
+                    if column is not None:
+                        grown[: len(column)] = column
+                    self._epoch_columns[key] = column = grown
+                column[len(self.epochs) - 1] = value
 
     def epoch_columns(self) -> dict[str, np.ndarray]:
         """Per-epoch values as float32 arrays by key ("epoch", "val_loss", ...), for charts."""
         with self._lock:
-            columns = {key: list(values) for key, values in self._epoch_columns.items()}
-        return {key: np.asarray(values, dtype=np.float32) for key, values in columns.items()}
+            n = len(self.epochs)
+            return {key: column[:n].copy() for key, column in self._epoch_columns.items()}
 
     def add_snapshot(self, snap: Snapshot) -> None:
         with self._lock:

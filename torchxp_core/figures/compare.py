@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 from pandas.io.formats.style import Styler
 
 from torchxp_core.compare import Band, Curve
-from torchxp_core.figures.training import CLASS_COLORS, MAX_POINTS, _layout
+from torchxp_core.figures.style import layout as _layout
+from torchxp_core.figures.training import CLASS_COLORS, MAX_POINTS
 from torchxp_core.smoothing import decimate
 
 DIFF_STYLE = "background-color: #fff3cd; font-weight: 600"  # a pale highlighter yellow

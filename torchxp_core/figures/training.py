@@ -1,8 +1,10 @@
 """Plotly figures for a training run: step loss, epoch curves, decision surface, fitted curve.
 
-Every trace gets float32 numpy arrays and WebGL where it has many points: plotly ships numpy
-arrays as compact binary, so a tick stays small however long the run. ``uirevision`` keeps the
-user's zoom between ticks.
+These are redrawn on every live tick, so they are built for speed: traces are plain dicts of
+float32 numpy arrays (plotly ships them as compact binary), WebGL where there are many
+points, no plotly template (Streamlit's theme styles the chart in the browser) and no
+per-property validation, which together were nearly all of a tick's build time and bytes.
+``uirevision`` keeps the user's zoom between ticks.
 """
 
 import numpy as np
@@ -15,28 +17,23 @@ from torchxp_core.smoothing import LiveCurve, decimate
 MAX_POINTS = 1500  # per line; about 12 KB of float32 pairs
 MAX_SCATTER = 1500  # data points drawn over a decision surface
 # TensorFlow Playground's orange/blue, then a qualitative palette for more classes.
-CLASS_COLORS = [
-    "#f59322",
-    "#0877bd",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
+CLASS_COLORS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
 TRAIN_COLOR, VAL_COLOR = "#0877bd", "#f59322"
+MISTAKE_COLOR, CORRECT_COLOR = "#d62728", "#2ca02c"
 
 
-def _layout(
-    fig: go.Figure,
+def _figure(
+    traces: list[dict],
     title: str,
     revision: str,
+    *,
+    x_title: str,
+    y_title: str = "",
     height: int = 320,
+    log_y: bool = False,
     legend_below: bool = False,
-    **extra,
+    **layout,
 ) -> go.Figure:
     # Narrow charts put the legend under the plot, where it cannot cover the title.
     legend = (
@@ -44,41 +41,48 @@ def _layout(
         if legend_below
         else {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
     )
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 18}},
-        height=height,
-        margin={"l": 50, "r": 20, "t": 48, "b": 40},
-        uirevision=revision,  # same value between ticks: plotly keeps zoom and pan
-        legend=legend,
-        # No plotly template: Streamlit's theme styles the chart in the browser, and a
-        # template would be most of each tick's bytes and most of its build time.
-        template=None,
-        **extra,
-    )
-    return fig
+    layout = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 18}},
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
+        "uirevision": revision,  # same value between ticks: plotly keeps zoom and pan
+        "legend": legend,
+        "template": {},
+        "xaxis": {"title": {"text": x_title}},
+        "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
+        **layout,
+    }
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _line(x, y, name: str, color: str, width: float = 2.5, **extra) -> dict:
+    return {"type": "scattergl", "x": x, "y": y, "name": name, "mode": "lines",
+            "line": {"color": color, "width": width}, **extra}  # fmt: skip
+
+
+def _markers(x, y, name: str, marker: dict) -> dict:
+    return {"type": "scattergl", "x": x, "y": y, "name": name, "mode": "markers", "marker": marker}
 
 
 def step_loss_figure(curve: LiveCurve, log_y: bool = False) -> go.Figure:
     """Per-step training loss, raw and faint, with the debiased EMA on top."""
-    fig = go.Figure()
     idx = curve.indices()  # smoothing ran on every step; only drawing is decimated
+    x = (idx + 1).astype(np.float32)
+    traces = []
     if len(idx):
-        x = (idx + 1).astype(np.float32)
-        fig.add_trace(
-            go.Scattergl(x=x, y=curve.raw[idx], name="raw", mode="lines", opacity=0.3,
-                         line={"color": TRAIN_COLOR, "width": 1})
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scattergl(x=x, y=curve.smooth[idx], name="smoothed", mode="lines",
-                         line={"color": TRAIN_COLOR, "width": 2.5})
-        )  # fmt: skip
-    return _layout(
-        fig,
-        f"Training loss per step ({len(curve):,} steps)",
-        "steps",
-        xaxis_title="step",
-        yaxis_type="log" if log_y else "linear",
-    )
+        traces = [
+            _line(x, curve.raw[idx], "raw", TRAIN_COLOR, width=1, opacity=0.3),
+            _line(x, curve.smooth[idx], "smoothed", TRAIN_COLOR),
+        ]
+    title = f"Training loss per step ({len(curve):,} steps)"
+    return _figure(traces, title, "steps", x_title="step", log_y=log_y)
+
+
+def _epoch_line(columns: dict[str, np.ndarray], key: str, name: str, color: str) -> dict:
+    idx = decimate(columns[key], MAX_POINTS)
+    mode = "lines+markers" if len(idx) <= 100 else "lines"
+    return _line(columns["epoch"][idx], columns[key][idx], name, color, mode=mode,
+                 marker={"size": 5})  # fmt: skip
 
 
 def epoch_figure(columns: dict[str, np.ndarray], metric: str, title: str) -> go.Figure:
@@ -86,22 +90,12 @@ def epoch_figure(columns: dict[str, np.ndarray], metric: str, title: str) -> go.
 
     ``columns`` is MetricsLog.epoch_columns(): one float array per recorded key.
     """
-    fig = go.Figure()
-    for phase, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR)):
-        values = columns.get(f"{phase}_{metric}")
-        if values is not None and len(values):
-            idx = decimate(values, MAX_POINTS)
-            fig.add_trace(
-                go.Scattergl(
-                    x=columns["epoch"][idx],
-                    y=values[idx],
-                    name=phase,
-                    mode="lines+markers" if len(idx) <= 100 else "lines",
-                    line={"color": color, "width": 2.5},
-                    marker={"size": 5},
-                )
-            )
-    return _layout(fig, title, f"epoch-{metric}", xaxis_title="epoch")
+    traces = [
+        _epoch_line(columns, f"{phase}_{metric}", phase, color)
+        for phase, color in (("train", TRAIN_COLOR), ("val", VAL_COLOR))
+        if len(columns.get(f"{phase}_{metric}", ()))
+    ]
+    return _figure(traces, title, f"epoch-{metric}", x_title="epoch")
 
 
 def _sample(n: int, limit: int) -> np.ndarray:
@@ -116,152 +110,73 @@ def _points(data: Dataset):
     return x[idx], y[idx]
 
 
+def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> dict:
+    heatmap = {"type": "heatmap", "x": gx, "y": gy, "z": snap.values}
+    if data.task == "regression":
+        return {**heatmap, "colorscale": "Viridis", "colorbar": {"title": {"text": "ŷ"}},
+                "zsmooth": "best"}  # fmt: skip
+    if snap.confidence is None:  # binary: P(class 1), white where the model is unsure
+        scale = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
+        return {**heatmap, "zmin": 0, "zmax": 1, "colorscale": scale, "opacity": 0.65,
+                "zsmooth": "best", "colorbar": {"title": {"text": "P(class 1)"}}}  # fmt: skip
+    k = data.n_classes  # several classes: the predicted class as flat bands of colour
+    scale = []
+    for c in range(k):
+        scale += [[c / k, CLASS_COLORS[c % 10]], [(c + 1) / k, CLASS_COLORS[c % 10]]]
+    return {**heatmap, "zmin": -0.5, "zmax": k - 0.5, "colorscale": scale, "opacity": 0.45,
+            "showscale": False}  # fmt: skip
+
+
 def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure:
     """The model's prediction over the plane with the data on top (TensorFlow Playground)."""
     x, y = _points(data)
-    fig = go.Figure()
     gx, gy = axes
-    if snap is not None and data.task == "regression":
-        fig.add_trace(
-            go.Heatmap(
-                x=gx,
-                y=gy,
-                z=snap.values,
-                colorscale="Viridis",
-                colorbar={"title": "ŷ"},
-                zsmooth="best",
-            )
-        )
-    elif snap is not None and snap.confidence is None:  # binary: P(class 1)
-        scale = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
-        fig.add_trace(
-            go.Heatmap(
-                x=gx,
-                y=gy,
-                z=snap.values,
-                zmin=0,
-                zmax=1,
-                colorscale=scale,
-                opacity=0.65,
-                zsmooth="best",
-                colorbar={"title": "P(class 1)"},
-            )
-        )
-    elif snap is not None:  # several classes: the predicted class, paler where unsure
-        k = data.n_classes
-        scale = []
-        for c in range(k):
-            scale += [[c / k, CLASS_COLORS[c % 10]], [(c + 1) / k, CLASS_COLORS[c % 10]]]
-        fig.add_trace(
-            go.Heatmap(
-                x=gx,
-                y=gy,
-                z=snap.values,
-                zmin=-0.5,
-                zmax=k - 0.5,
-                colorscale=scale,
-                opacity=0.45,
-                showscale=False,
-            )
-        )
+    traces = [] if snap is None else [_surface(snap, gx, gy, data)]
     if data.task == "regression":
-        fig.add_trace(
-            go.Scattergl(
-                x=x[:, 0],
-                y=x[:, 1],
-                mode="markers",
-                name="data",
-                marker={
-                    "color": y,
-                    "colorscale": "Viridis",
-                    "size": 6,
-                    "line": {"width": 0.5, "color": "white"},
-                },
-            )
-        )
+        marker = {"color": y, "colorscale": "Viridis", "size": 6,
+                  "line": {"width": 0.5, "color": "white"}}  # fmt: skip
+        traces.append(_markers(x[:, 0], x[:, 1], "data", marker))
     else:
         for c in range(data.n_classes):
-            pts = x[y == c]
-            fig.add_trace(
-                go.Scattergl(
-                    x=pts[:, 0],
-                    y=pts[:, 1],
-                    mode="markers",
-                    name=f"class {c}",
-                    marker={
-                        "color": CLASS_COLORS[c % 10],
-                        "size": 6,
-                        "line": {"width": 0.7, "color": "white"},
-                    },
-                )
-            )
+            marker = {"color": CLASS_COLORS[c % 10], "size": 6,
+                      "line": {"width": 0.7, "color": "white"}}  # fmt: skip
+            traces.append(_markers(x[y == c, 0], x[y == c, 1], f"class {c}", marker))
     title = "Decision surface" if data.task != "regression" else "Prediction ŷ over the plane"
     if snap is not None:
         title += f" · epoch {snap.epoch}"
-    return _layout(
-        fig, title, "surface", height=460, xaxis_title="x₁", yaxis_title="x₂", yaxis_scaleanchor="x"
-    )
+    fig = _figure(traces, title, "surface", x_title="x₁", y_title="x₂", height=460)
+    fig.layout.yaxis.scaleanchor = "x"  # equal units: circles look like circles
+    return fig
 
 
 def curve_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure:
     """1-D regression: the data and the model's current curve through it."""
     x, y = _points(data)
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scattergl(
-            x=x[:, 0],
-            y=y,
-            mode="markers",
-            name="data",
-            marker={"color": TRAIN_COLOR, "size": 5, "opacity": 0.5},
-        )
-    )
+    traces = [_markers(x[:, 0], y, "data", {"color": TRAIN_COLOR, "size": 5, "opacity": 0.5})]
     if snap is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=axes[0],
-                y=snap.values,
-                mode="lines",
-                name="model",
-                line={"color": VAL_COLOR, "width": 4},
-            )
-        )
+        traces.append(_line(axes[0], snap.values, "model", VAL_COLOR, width=4))
     title = "Fitted curve" + (f" · epoch {snap.epoch}" if snap is not None else "")
-    return _layout(fig, title, "curve", height=460, xaxis_title="x", yaxis_title="y")
+    return _figure(traces, title, "curve", x_title="x", y_title="y", height=460)
 
 
-MISTAKE_COLOR, CORRECT_COLOR = "#d62728", "#2ca02c"
+TWINS = (("with the mistake", MISTAKE_COLOR), ("correct twin", CORRECT_COLOR))
 
 
 def twin_step_figure(mistake: LiveCurve, correct: LiveCurve, log_y: bool = True) -> go.Figure:
     """Smoothed step loss of a run with a mistake and its correct twin, on one chart."""
-    fig = go.Figure()
-    for name, curve, color in (
-        ("with the mistake", mistake, MISTAKE_COLOR),
-        ("correct twin", correct, CORRECT_COLOR),
-    ):
+    traces = []
+    for curve, (name, color) in zip((mistake, correct), TWINS, strict=True):
         idx = curve.indices()
-        fig.add_trace(
-            go.Scattergl(x=(idx + 1).astype(np.float32), y=curve.smooth[idx], name=name,
-                         mode="lines", line={"color": color, "width": 2.5})
-        )  # fmt: skip
-    return _layout(fig, "Training loss per step (smoothed)", "twin-steps", height=360,
-                   legend_below=True, xaxis_title="step",
-                   yaxis_type="log" if log_y else "linear")  # fmt: skip
+        traces.append(_line((idx + 1).astype(np.float32), curve.smooth[idx], name, color))
+    return _figure(traces, "Training loss per step (smoothed)", "twin-steps", x_title="step",
+                   height=360, log_y=log_y, legend_below=True)  # fmt: skip
 
 
 def twin_epoch_figure(mistake: dict, correct: dict, key: str, title: str) -> go.Figure:
     """One per-epoch column (e.g. 'val_loss') of both runs; columns from epoch_columns()."""
-    fig = go.Figure()
-    for name, columns, color in (
-        ("with the mistake", mistake, MISTAKE_COLOR),
-        ("correct twin", correct, CORRECT_COLOR),
-    ):
-        if key in columns:
-            idx = decimate(columns[key], MAX_POINTS)
-            fig.add_trace(
-                go.Scattergl(x=columns["epoch"][idx], y=columns[key][idx], name=name,
-                             mode="lines+markers" if len(idx) <= 100 else "lines",
-                             line={"color": color, "width": 2.5})
-            )  # fmt: skip
-    return _layout(fig, title, f"twin-{key}", height=360, legend_below=True, xaxis_title="epoch")
+    traces = [
+        _epoch_line(columns, key, name, color)
+        for columns, (name, color) in zip((mistake, correct), TWINS, strict=True)
+        if len(columns.get(key, ()))
+    ]
+    return _figure(traces, title, f"twin-{key}", x_title="epoch", height=360, legend_below=True)
