@@ -55,8 +55,8 @@ def metrics_row(run: Run) -> None:
             good_up = key == "val_accuracy"
             col.metric(
                 label,
-                f"{last[key]:.4f}",
-                None if delta is None else f"{delta:+.4f}",
+                f"{last[key]:.4g}",
+                None if delta is None else f"{delta:+.3g}",
                 delta_color="normal" if good_up else "inverse",
             )
 

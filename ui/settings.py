@@ -40,15 +40,22 @@ def _widget(kind, label: str, key: str, choices: list | None = None, **kw):
     """A widget bound to setting ``key``.
 
     Streamlit forgets a widget's state on pages where it is not drawn, so the value lives
-    under ``key`` and the widget under ``"w:" + key``: switching pages loses nothing.
+    under ``key`` and the widget under ``"w:" + key``, created with the stored value as its
+    default: switching pages loses nothing, and a widget the browser remounts comes back
+    with the setting, not with the widget's own zero default.
     """
-    wkey = "w:" + key
-    if wkey not in st.session_state:
-        st.session_state[wkey] = get(key)
+    wkey, value = "w:" + key, get(key)
     if choices is not None:
         kw["options"] = choices
-        if st.session_state[wkey] not in choices:  # e.g. a loss the new dataset cannot use
-            st.session_state[wkey] = choices[0]
+        if value not in choices:  # e.g. a loss the new dataset cannot use
+            value = choices[0]
+        if st.session_state.get(wkey, value) not in choices:
+            del st.session_state[wkey]
+        kw["index"] = choices.index(value)
+    elif kind is st.multiselect:
+        kw["default"] = [v for v in value if v in kw["options"]]
+    else:
+        kw["value"] = value
     st.session_state[key] = kind(label, key=wkey, **kw)
     return st.session_state[key]
 
