@@ -114,3 +114,24 @@ def test_presenter_mode_hides_the_settings_but_trains_with_them():
     assert not at.sidebar.number_input  # no settings widget drawn (the sidebar is hidden)
     assert any(b.label == "Leave presenter mode" for b in at.button)
     assert not _button(at, "Train").disabled
+
+
+def test_fuzzed_share_links_never_crash_the_page():
+    import random
+    import string
+
+    rng = random.Random(7)
+    keys = ["data.dataset", "data.n_samples", "train.lr", "train.batch_size", "model.hidden",
+            "train.pitfalls", "model.frozen", "train.device", "present", "zz"]  # fmt: skip
+    for _ in range(12):
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        query = {
+            rng.choice(keys): "".join(
+                rng.choice(string.printable) for _ in range(rng.randint(0, 9))
+            )
+            for _ in range(rng.randint(1, 5))
+        }
+        at.query_params.update(query)
+        at.run()
+        assert not at.exception, query
+        assert at.title[0].value == "Training Lab"

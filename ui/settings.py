@@ -133,7 +133,9 @@ def _train_section(task: str, classes: int) -> dict:
     raw["device"] = _select("Device", "train.device", available_devices())
     raw["seed"] = int(_widget(st.number_input, "Seed", "train.seed", min_value=0, step=1,
                               help="Seeds weights and batch order."))  # fmt: skip
-    with st.expander("Pitfalls: make a classic mistake on purpose"):
+    with st.expander(
+        "Pitfalls: make a classic mistake on purpose", expanded=bool(get("train.pitfalls"))
+    ):
         raw["pitfalls"] = tuple(_widget(st.multiselect, "Mistakes", "train.pitfalls",
                                         options=list(cfgmod.PITFALLS),
                                         format_func=cfgmod.PITFALLS.get))  # fmt: skip
