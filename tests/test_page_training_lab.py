@@ -135,3 +135,14 @@ def test_fuzzed_share_links_never_crash_the_page():
         at.run()
         assert not at.exception, query
         assert at.title[0].value == "Training Lab"
+
+
+def test_a_run_with_a_frozen_layer_shows_that_layer_unchanged():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"model.frozen": "0", "train.epochs": "3"})
+    at.run()
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "finished")
+    caption = next(c.value for c in at.caption if c.value.startswith("Frozen layers 0"))
+    assert "= 0 (exactly 0 means untouched)" in caption
+    assert not at.exception

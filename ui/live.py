@@ -3,6 +3,8 @@
 import streamlit as st
 
 from torchxp_core import config as cfgmod
+from torchxp_core import params
+from torchxp_core.figures import autograd as autograd_figs
 from torchxp_core.figures import training as figs
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
@@ -91,6 +93,21 @@ def charts(run: Run, smoothing: float, log_y: bool) -> None:
                         width="stretch")  # fmt: skip
 
 
+def frozen_change(run: Run) -> None:
+    """With frozen layers, show that their weights really did not move (lesson #10)."""
+    frozen = run.cfg.model.frozen
+    history = run.log.param_history()
+    if not frozen or len(history) < 2:
+        return
+    change = params.weight_change(history, frozen)
+    st.plotly_chart(autograd_figs.change_figure(change), key="chart-frozen", width="stretch")
+    still = change[change["frozen"]]["max |Δw|"]
+    st.caption(
+        f"Frozen layers {', '.join(frozen)}: largest change of any weight since the start = "
+        f"{still.max():g} (exactly 0 means untouched). More on the Autograd Inspector page."
+    )
+
+
 def twin_charts(mistake: Run, twin: Run, smoothing: float) -> None:
     """The mistaken run against its correct twin: same seed and data, so the gap is the mistake."""
     st.subheader("With the mistake vs. the correct twin")
@@ -121,6 +138,7 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
             twin_charts(run, twin, smoothing)
         metrics_row(run)
         charts(run, smoothing, log_y)
+        frozen_change(run)
         still_active = run.active or (twin is not None and twin.active)
         if not still_active and st.session_state.get("live.polling"):
             # The run just ended: one full rerun turns the timer off and the buttons back on.
