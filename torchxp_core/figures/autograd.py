@@ -4,20 +4,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from torchxp_core.figures import style
+
 FROZEN_COLOR, TRAINED_COLOR = "#9e9e9e", "#0877bd"
 
 
 def _layout(fig: go.Figure, title: str, revision: str, height: int = 320, **extra) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 18}},
-        height=height,
-        margin={"l": 50, "r": 20, "t": 48, "b": 40},
-        uirevision=revision,  # keeps zoom across reruns
-        template="plotly_white",
-        font={"size": 14},  # readable on a projector
-        **extra,
-    )
-    return fig
+    return style.layout(fig, title, revision, height, font={"size": 14}, **extra)  # projector
 
 
 def norms_figure(history: pd.DataFrame, column: str, title: str, log_y: bool = False) -> go.Figure:

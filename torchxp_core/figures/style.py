@@ -3,6 +3,13 @@
 import plotly.graph_objects as go
 
 
+def legend(below: bool = False) -> dict:
+    """A horizontal legend: top right, or under the plot where it cannot cover the title."""
+    if below:
+        return {"orientation": "h", "y": -0.3, "x": 0.5, "xanchor": "center", "yanchor": "top"}
+    return {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
+
+
 def layout(
     fig: go.Figure,
     title: str,
@@ -12,19 +19,13 @@ def layout(
     **extra,
 ) -> go.Figure:
     """Title, size, margins and legend; ``uirevision`` keeps zoom when the figure is redrawn."""
-    # Narrow charts put the legend under the plot, where it cannot cover the title.
-    legend = (
-        {"orientation": "h", "y": -0.3, "x": 0.5, "xanchor": "center", "yanchor": "top"}
-        if legend_below
-        else {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
-    )
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 18}},
-        height=height,
-        margin={"l": 50, "r": 20, "t": 48, "b": 40},
-        uirevision=revision,
-        legend=legend,
-        template=None,  # Streamlit's theme styles the chart; a template only adds bytes
-        **extra,
-    )
+    settings = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 18}},
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
+        "uirevision": revision,
+        "legend": legend(legend_below),
+        "template": None,  # Streamlit's theme styles the chart; a template only adds bytes
+    }
+    fig.update_layout(**(settings | extra))  # a caller's value wins over the default
     return fig

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from torchxp_core.data import Dataset
+from torchxp_core.figures import style
 from torchxp_core.metrics import Snapshot
 from torchxp_core.smoothing import LiveCurve, decimate
 
@@ -35,18 +36,12 @@ def _figure(
     legend_below: bool = False,
     **layout,
 ) -> go.Figure:
-    # Narrow charts put the legend under the plot, where it cannot cover the title.
-    legend = (
-        {"orientation": "h", "y": -0.3, "x": 0.5, "xanchor": "center", "yanchor": "top"}
-        if legend_below
-        else {"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"}
-    )
     layout = {
         "title": {"text": title, "x": 0.01, "font": {"size": 18}},
         "height": height,
         "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
         "uirevision": revision,  # same value between ticks: plotly keeps zoom and pan
-        "legend": legend,
+        "legend": style.legend(legend_below),
         "template": {},
         "xaxis": {"title": {"text": x_title}},
         "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
