@@ -26,15 +26,17 @@ def _train_into_history(folder: Path) -> None:
 
 def test_runs_page_shows_the_table_and_the_overlay(app_server: str, page: Page):
     open_page(page, app_server, "runs")
-    expect(page.get_by_text("No runs saved yet")).to_be_visible()
-    # The page names its database file; the server's folder is a throwaway one per session.
+    # The page names its database file; the server's folder is a throwaway one per session
+    # (other browser tests may have saved runs in it already).
     db_file = page.locator("code", has_text="history.sqlite").first.text_content()
     _train_into_history(Path(db_file).parent)
     open_page(page, app_server, "runs")
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
     table = page.locator("[data-testid='stDataFrame']").first
     expect(table).to_be_visible(timeout=30_000)
-    expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible(timeout=30_000)
+    expect(page.locator(".gtitle", has_text="Training loss per step").first).to_be_visible(
+        timeout=30_000
+    )
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "runs")
 
@@ -52,6 +54,6 @@ def test_a_run_trained_in_the_lab_appears_on_the_runs_page(app_server: str, page
     page.get_by_role("link", name="Runs").first.click()  # in-app navigation keeps the session
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible(timeout=30_000)
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
-    expect(page.locator(".gtitle", has_text="Training loss per step")).to_be_visible()
+    expect(page.locator(".gtitle", has_text="Training loss per step").first).to_be_visible()
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "runs_after_training")
