@@ -41,26 +41,24 @@ def status_line(run: Run) -> None:
         st.error(run.error)
 
 
+METRICS = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy",
+           "val_rmse": "val RMSE"}  # fmt: skip
+
+
 def metrics_row(run: Run) -> None:
+    """The last epoch's numbers, with the change since the epoch before."""
     records = run.log.epoch_records()
     last = records[-1] if records else {}
     prev = records[-2] if len(records) > 1 else {}
-    cols = st.columns(4)
-    for col, key, label in zip(
-        cols,
-        ("train_loss", "val_loss", "val_accuracy", "val_rmse"),
-        ("train loss", "val loss", "val accuracy", "val RMSE"),
-        strict=True,
-    ):
-        if key in last:
-            delta = last[key] - prev[key] if key in prev else None
-            good_up = key == "val_accuracy"
-            col.metric(
-                label,
-                f"{last[key]:.4g}",
-                None if delta is None else f"{delta:+.3g}",
-                delta_color="normal" if good_up else "inverse",
-            )
+    shown = [key for key in METRICS if key in last]
+    for col, key in zip(st.columns(4), shown, strict=False):
+        delta = last[key] - prev[key] if key in prev else None
+        col.metric(
+            METRICS[key],
+            f"{last[key]:.4g}",
+            None if delta is None else f"{delta:+.3g}",
+            delta_color="normal" if key == "val_accuracy" else "inverse",  # up is good only here
+        )
 
 
 def _curve(run: Run, smoothing: float) -> LiveCurve:
