@@ -13,7 +13,8 @@ from runs_helpers import finished_run, tiny_config
 
 from torchxp_core import export
 from torchxp_core.config import RunConfig
-from torchxp_core.history import HistoryRecorder, HistoryStore
+from torchxp_core.history import HistoryStore
+from torchxp_core.recorder import HistoryRecorder
 from torchxp_core.runner import Status
 
 CASES = {

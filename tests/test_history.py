@@ -13,7 +13,8 @@ import pytest
 from runs_helpers import finished_run, tiny_config
 
 from torchxp_core.config import RunConfig
-from torchxp_core.history import INTERRUPTED, HistoryRecorder, HistoryStore, HistoryUnavailable
+from torchxp_core.history import INTERRUPTED, HistoryStore, HistoryUnavailable
+from torchxp_core.recorder import HistoryRecorder
 from torchxp_core.runner import Status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,8 @@ def test_a_run_killed_mid_way_shows_as_interrupted_with_its_points_so_far(tmp_pa
         import os, signal, sys, time
         sys.path.insert(0, {str(ROOT)!r})
         from torchxp_core.config import RunConfig
-        from torchxp_core.history import HistoryRecorder, HistoryStore
+        from torchxp_core.history import HistoryStore
+        from torchxp_core.recorder import HistoryRecorder
         from torchxp_core.runner import RunRegistry
         store, registry = HistoryStore({str(tmp_path)!r}), RunRegistry()
         HistoryRecorder(store, registry, every_s=0.1).start()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from torchxp_core.history import HistoryRecorder, HistoryStore, HistoryUnavailable
+from torchxp_core.history import HistoryStore, HistoryUnavailable
+from torchxp_core.recorder import HistoryRecorder
 from ui.state import registry
 
 

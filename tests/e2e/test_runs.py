@@ -5,7 +5,8 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from torchxp_core.config import RunConfig
-from torchxp_core.history import HistoryRecorder, HistoryStore
+from torchxp_core.history import HistoryStore
+from torchxp_core.recorder import HistoryRecorder
 from torchxp_core.runner import RunRegistry
 
 from .conftest import open_page, screenshot
