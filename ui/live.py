@@ -9,7 +9,7 @@ from torchxp_core.figures import training as figs
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
 
-TICK_S = 0.7  # how often a training run's charts refresh
+TICK_S = 1.0  # how often a training run's charts refresh; each tick re-renders them
 STATUS_COLORS = {
     Status.PENDING: "gray",
     Status.RUNNING: "blue",
