@@ -4,6 +4,8 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
+from torchxp_core.config import RunConfig, TrainConfig
+
 PAGE = "../views/training_lab.py"
 
 
@@ -145,4 +147,19 @@ def test_a_run_with_a_frozen_layer_shows_that_layer_unchanged():
     _wait_for_status(at, "finished")
     caption = next(c.value for c in at.caption if c.value.startswith("Frozen layers 0"))
     assert "= 0 (exactly 0 means untouched)" in caption
+    assert not at.exception
+
+
+def test_a_run_opened_from_another_tab_stays_the_one_shown():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.epochs").set_value(2)
+    _button(at, "Train").click().run()  # this tab owns two runs of its own
+    _button(at, "Train").click().run()
+    from ui.state import registry
+
+    other = registry().start(RunConfig(train=TrainConfig(epochs=2, seed=3)), owner="another-tab")
+    assert other.join(60)
+    at.session_state["lab.run_id"] = other.id  # what "Open in the Lab" on the Runs page does
+    at.run()
+    assert any(other.id in m.value for m in at.markdown if "-badge[" in m.value)
     assert not at.exception

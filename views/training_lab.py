@@ -51,10 +51,12 @@ if any(r.active for r in shown):
     else:
         buttons[1].button("Pause", icon=":material/pause:", on_click=lab.each(shown, "pause"))
     buttons[2].button("Stop", icon=":material/stop:", on_click=lab.each(shown, "stop"))
-if len(mine) > 1:
-    ids = [r.id for r in reversed(mine)]
+ids = [r.id for r in reversed(mine)]
+if run is not None and run.id not in ids:
+    ids.insert(0, run.id)  # opened from the Runs page, started in another tab
+if len(ids) > 1:
     chosen = buttons[3].selectbox(
-        "Run shown", ids, index=ids.index(run.id) if run in mine else 0,
+        "Run shown", ids, index=ids.index(run.id) if run is not None else 0,
         label_visibility="collapsed",
     )  # fmt: skip
     if run is None or chosen != run.id:
