@@ -86,3 +86,17 @@ def test_run_section_draws_norms_change_and_histograms() -> None:
     app.selectbox(key="ag.param").set_value("2.weight").run()
     assert not app.exception
     assert len(app.get("plotly_chart")) == 5  # two norms, the change, two histograms
+
+
+def test_the_model_tab_can_show_a_runs_live_weights() -> None:
+    from ui.state import registry
+
+    run = registry().start(RunConfig(train=TrainConfig(epochs=2, seed=5)), owner="elsewhere")
+    assert run.join(60)
+    at = AppTest.from_file("../views/autograd.py", default_timeout=60)
+    at.run()
+    at.radio(key="ag.source").set_value(run.id).run()
+    assert not at.exception
+    assert any(f"A copy of {run.id}'s model" in c.value for c in at.caption)
+    assert at.multiselect(key="ag.frozen").disabled
+    assert at.get("graphviz_chart")

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from torchxp_core import params
 from torchxp_core.config import DataConfig, RunConfig, TrainConfig
@@ -86,3 +87,23 @@ def test_values_at_explains_bad_requests() -> None:
     with pytest.raises(ValueError, match="'weights' or 'grads'"):
         params.values_at([], 1, "0.weight", "bias")
     assert params.weight_change([]).empty
+
+
+def test_a_live_preview_copies_the_runs_model_and_leaves_the_run_untouched() -> None:
+    registry = RunRegistry(max_active=1)
+    run = registry.start(_cfg(frozen=("0",), epochs=2))
+    assert run.join(timeout=120) and run.status == Status.FINISHED, run.error
+    before = {n: p.detach().clone() for n, p in run.setup.model.named_parameters()}
+    grads = {
+        n: None if p.grad is None else p.grad.clone() for n, p in run.setup.model.named_parameters()
+    }
+    pv = params.live_preview(run.setup)
+    assert pv.setup.model is not run.setup.model
+    for copy, live in zip(pv.setup.model.parameters(), run.setup.model.parameters(), strict=True):
+        assert torch.equal(copy, live) and copy.requires_grad == live.requires_grad
+        assert copy.data_ptr() != live.data_ptr()
+    loss = pv.setup.criterion(pv.setup.model(pv.inputs), pv.targets)
+    params.one_backward(pv.setup.model, loss)
+    for name, p in run.setup.model.named_parameters():  # the run's own tensors did not move
+        assert torch.equal(p, before[name])
+        assert (p.grad is None and grads[name] is None) or torch.equal(p.grad, grads[name])

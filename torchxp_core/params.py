@@ -5,7 +5,8 @@ parameter table, the graph and the optimizer's count shown before a run are the 
 A run's history comes from its ``ParamSnapshot`` per epoch (``metrics.py``).
 """
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,17 @@ def preview(cfg: RunConfig, batch: int = PREVIEW_BATCH) -> Preview:
     setup = prepare(cfg)
     inputs, targets = setup.tensors["train"]
     return Preview(setup, inputs[:batch], targets[:batch])
+
+
+def live_preview(setup: Setup, batch: int = PREVIEW_BATCH) -> Preview:
+    """A run's model as it is now, copied so that inspecting it cannot disturb the run.
+
+    The copy is taken while the run may be stepping: it is a snapshot of one moment, and
+    a forward/backward on it never touches the live weights, grads or BatchNorm statistics.
+    """
+    model = copy.deepcopy(setup.model)
+    inputs, targets = setup.tensors["train"]
+    return Preview(replace(setup, model=model), inputs[:batch], targets[:batch])
 
 
 def one_backward(model: nn.Module, loss: torch.Tensor) -> None:

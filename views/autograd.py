@@ -108,21 +108,39 @@ with playground:
                 st.error(str(exc))
 
 with model_tab:
+    live = [r for r in registry().runs() if r.setup is not None]
+    sources = ["settings"] + [r.id for r in reversed(live)]
+    source = st.radio(
+        "Model", sources, horizontal=True, key="ag.source",
+        format_func=lambda s: "as the Training Lab would build it now" if s == "settings"
+        else f"{s}'s weights right now ({registry().get(s).status})",
+    )  # fmt: skip
     cfg = settings.current_config()
-    st.caption(
-        f"The model the Training Lab would build now: {cfg.model.kind.upper()} with hidden "
-        f"{list(cfg.model.hidden)} on {cfg.data.dataset}, {cfg.train.loss} loss, "
-        f"{cfg.train.optimizer} optimizer. One forward pass and loss on "
-        f"{params.PREVIEW_BATCH} training samples, then one backward."
-    )
-    try:
-        plain = params.preview(replace(cfg, model=replace(cfg.model, frozen=())))
-        layers = trainable_layers(plain.setup.model)
-        valid = [name for name in settings.get("model.frozen") if name in layers]
-        pv = params.preview(replace(cfg, model=replace(cfg.model, frozen=tuple(valid))))
-    except (ValueError, RuntimeError) as exc:
-        st.error(f"This model cannot be built from the Training Lab's settings: {exc}")
-        pv = None
+    pv = None
+    if source != "settings":
+        run = registry().get(source)
+        pv = params.live_preview(run.setup)
+        layers = trainable_layers(pv.setup.model)
+        valid = list(run.cfg.model.frozen)
+        st.caption(
+            f"A copy of {run.id}'s model at step {run.step:,}, so looking cannot disturb the "
+            f"run. One forward pass and loss on {params.PREVIEW_BATCH} training samples, then "
+            "one backward. Freezing applies to the next Train, not to this run."
+        )
+    else:
+        st.caption(
+            f"The model the Training Lab would build now: {cfg.model.kind.upper()} with hidden "
+            f"{list(cfg.model.hidden)} on {cfg.data.dataset}, {cfg.train.loss} loss, "
+            f"{cfg.train.optimizer} optimizer. One forward pass and loss on "
+            f"{params.PREVIEW_BATCH} training samples, then one backward."
+        )
+        try:
+            plain = params.preview(replace(cfg, model=replace(cfg.model, frozen=())))
+            layers = trainable_layers(plain.setup.model)
+            valid = [name for name in settings.get("model.frozen") if name in layers]
+            pv = params.preview(replace(cfg, model=replace(cfg.model, frozen=tuple(valid))))
+        except (ValueError, RuntimeError) as exc:
+            st.error(f"This model cannot be built from the Training Lab's settings: {exc}")
     if pv is not None:
         model = pv.setup.model
         names = {n: f"layer {n}: {type(getattr(model, n)).__name__}" for n in layers}
@@ -137,6 +155,7 @@ with model_tab:
             format_func=names.get,
             key="ag.frozen",
             on_change=_freeze,
+            disabled=source != "settings",  # a running model is looked at, not changed
         )
         tensors, named = graph.model_tensors(model, pv.setup.criterion, pv.inputs, pv.targets)
         model_graph = graph.trace(tensors, named)  # before backward frees the saved tensors
