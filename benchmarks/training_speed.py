@@ -12,6 +12,7 @@ import argparse
 import statistics
 import sys
 import time
+import timeit
 from pathlib import Path
 
 import torch
@@ -99,6 +100,51 @@ def runner() -> tuple[int, float, float]:
     return run.step, run.elapsed(), time.process_time() - cpu
 
 
+def bookkeeping() -> None:
+    """The runner's own costs, timed one by one: a low-noise estimate of its overhead."""
+    from torchxp_core.runner import SNAPSHOT_EVERY_S, Run
+    from torchxp_core.surface import surface_grid
+
+    run = Run("bench", CFG)
+    run.setup = s = prepare(CFG)
+    run.grid = surface_grid(s.data, CFG.train.device)
+    x, y = s.tensors["train"]
+    size = CFG.train.batch_size
+
+    def step():
+        s.optimizer.zero_grad()
+        loss = s.criterion(s.model(x[:size]), y[:size])
+        loss.backward()
+        s.optimizer.step()
+        loss.item()
+
+    def per_step_extras():
+        run.checkpoint()
+        with s.own_rng():
+            pass
+        run.on_step(0.5)
+        [].append(x.detach())
+
+    def us(fn, n):
+        fn()
+        return timeit.timeit(fn, number=n) / n * 1e6
+
+    step_us, extra_us = us(step, 300), us(per_step_extras, 20000)
+    params_us = us(lambda: run._record_params(1), 200)
+    snap_us = us(lambda: run._take_snapshot(force=True), 100)
+    steps_per_epoch = s.steps_per_epoch
+    overhead = (
+        extra_us / step_us
+        + params_us / (steps_per_epoch * step_us)
+        + snap_us / (SNAPSHOT_EVERY_S * 1e6)
+    )
+    print(
+        f"runner bookkeeping, timed alone: {extra_us:.1f} us per step ({step_us:.0f} us a step), "
+        f"{params_us:.0f} us per epoch ({steps_per_epoch} steps), {snap_us:.0f} us per surface "
+        f"snapshot (at most every {SNAPSHOT_EVERY_S} s) -> about {overhead:.1%} of training time"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=9)
@@ -129,6 +175,7 @@ def main() -> None:
     # Ratios within each repeat (the three ways ran back to back), then their median: the
     # machine's speed drifts by +-30 % over a minute here, and pairing cancels the drift.
     a, b, c = (wall[name] for name in ways)
+    bookkeeping()
     for label, num, den, target in (
         ("runner / bare loop ", c, a, "target >= 0.95"),
         ("runner / DataLoader", c, b, "target > 1"),
