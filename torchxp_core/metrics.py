@@ -113,6 +113,11 @@ class MetricsLog:
         with self._lock:
             return list(self.epochs)
 
+    def latest_epochs(self, n: int = 2) -> list[dict]:
+        """The last ``n`` epoch records: what a live tick needs, without copying the rest."""
+        with self._lock:
+            return self.epochs[-n:]
+
     def latest_snapshot(self) -> Snapshot | None:
         with self._lock:
             return self.snapshots[-1] if self.snapshots else None

@@ -47,7 +47,7 @@ METRICS = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "
 
 def metrics_row(run: Run) -> None:
     """The last epoch's numbers, with the change since the epoch before."""
-    records = run.log.epoch_records()
+    records = run.log.latest_epochs(2)
     last = records[-1] if records else {}
     prev = records[-2] if len(records) > 1 else {}
     shown = [key for key in METRICS if key in last]
