@@ -28,3 +28,23 @@ def _no_history_in_repo(tmp_path_factory):
     import os
 
     os.environ.setdefault("TORCHXP_DATA_DIR", str(tmp_path_factory.mktemp("torchxp-data")))
+
+
+@pytest.fixture(autouse=True)
+def _apptest_navigates_like_a_served_app(monkeypatch):
+    """AppTest of app.py as a served app runs it after its first request.
+
+    AppTest resets Streamlit's server-wide "pages folder" mode before every run, so each rerun
+    of app.py would start as a fresh server's first request: the page file alone, app.py
+    skipped. A served app leaves that mode at its first ``st.navigation`` for good; the first
+    request itself is tested on a real fresh server (tests/e2e/test_smoke.py).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

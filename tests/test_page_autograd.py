@@ -9,7 +9,7 @@ from torchxp_core import autograd_examples as ax
 from torchxp_core.config import DataConfig, RunConfig, TrainConfig
 from ui.state import registry
 
-PAGE = "../views/autograd.py"
+PAGE = "../pages/autograd.py"
 
 
 def _frame(app: AppTest, column: str):
@@ -93,7 +93,7 @@ def test_the_model_tab_can_show_a_runs_live_weights() -> None:
 
     run = registry().start(RunConfig(train=TrainConfig(epochs=2, seed=5)), owner="elsewhere")
     assert run.join(60)
-    at = AppTest.from_file("../views/autograd.py", default_timeout=60)
+    at = AppTest.from_file("../pages/autograd.py", default_timeout=60)
     at.run()
     at.radio(key="ag.source").set_value(run.id).run()
     assert not at.exception

@@ -29,7 +29,7 @@ def _titles(at: AppTest) -> list[str]:
 
 
 def test_dtypes_layout_page_draws_timings_memory_images_and_channels():
-    at = _run("../views/lesson_dtypes_layout.py")
+    at = _run("../pages/lesson_dtypes_layout.py")
     assert at.title[0].value == "Data types & layout"
     assert len(at.get("plotly_chart")) == 5
     assert at.selectbox(key="dl_device").options[0] == "cpu"
@@ -42,7 +42,7 @@ def test_dtypes_layout_page_draws_timings_memory_images_and_channels():
 
 
 def test_modes_grads_page_reacts_to_dropout_and_micro_batches():
-    at = _run("../views/lesson_modes_grads.py")
+    at = _run("../pages/lesson_modes_grads.py")
     assert at.title[0].value == "train/eval & gradients"
     assert len(at.get("plotly_chart")) == 7
     at.slider[0].set_value(0.25)  # dropout p
@@ -57,7 +57,7 @@ def test_modes_grads_page_reacts_to_dropout_and_micro_batches():
 
 
 def test_tensors_page_shows_the_mutation_table_and_edge_cases():
-    at = _run("../views/lesson_tensors.py")
+    at = _run("../pages/lesson_tensors.py")
     assert at.title[0].value == "Creating tensors"
     assert len(at.get("plotly_chart")) == 1
     assert len(at.dataframe[0].value) >= 6
@@ -73,6 +73,6 @@ def test_tensors_page_turns_a_core_refusal_into_a_sentence(monkeypatch):
         raise ValueError("Size must be between 1 and 1000, not 0.")
 
     monkeypatch.setattr(creation, "mutation_table", refuse)
-    at = _run("../views/lesson_tensors.py")
+    at = _run("../pages/lesson_tensors.py")
     assert [e.value for e in at.error] == ["Size must be between 1 and 1000, not 0."]
     assert not at.get("plotly_chart")

@@ -11,7 +11,7 @@ from torch import nn
 
 from torchxp_core.loss_lab import cross_entropy, logits
 
-PAGE = "../views/loss_explorer.py"  # resolved against this file
+PAGE = "../pages/loss_explorer.py"  # resolved against this file
 
 
 @pytest.fixture

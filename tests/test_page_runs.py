@@ -44,7 +44,7 @@ def _store_runs(folder) -> list[str]:
 
 
 def _page() -> AppTest:
-    at = AppTest.from_file("../views/runs.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file("../pages/runs.py", default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -106,7 +106,7 @@ def test_opening_a_stored_run_loads_its_settings_into_the_training_lab(data_dir)
     _store_runs(data_dir)
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("views/runs.py").run()
+    at.switch_page("pages/runs.py").run()
     at.selectbox(key="runs.one").set_value("r1").run()
     at.button(key="runs.open").click().run()
     assert not at.exception, at.exception
@@ -119,7 +119,7 @@ def test_a_corrupt_database_shows_a_warning_and_training_still_starts(data_dir):
     (data_dir / "history.sqlite").write_bytes(b"not sqlite at all " * 100)
     at = _page()
     assert "Run history is off" in at.warning[0].value
-    lab = AppTest.from_file("../views/training_lab.py", default_timeout=TIMEOUT)
+    lab = AppTest.from_file("../pages/training_lab.py", default_timeout=TIMEOUT)
     lab.run()
     lab.button[0].click().run()  # Train
     assert not lab.exception and not lab.error, lab.error
@@ -133,7 +133,7 @@ def test_a_corrupt_database_shows_a_warning_and_training_still_starts(data_dir):
 def test_with_no_runs_yet_the_page_points_to_the_training_lab(data_dir):
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
-    at.switch_page("views/runs.py").run()
+    at.switch_page("pages/runs.py").run()
     assert not at.exception, at.exception
     assert "No runs saved yet" in at.info[0].value
     assert str(data_dir) in at.caption[1].value  # where the history file lives

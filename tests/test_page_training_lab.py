@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from torchxp_core.config import RunConfig, TrainConfig
 
-PAGE = "../views/training_lab.py"
+PAGE = "../pages/training_lab.py"
 
 
 def _lab() -> AppTest:
@@ -111,7 +111,7 @@ def test_presenter_mode_hides_the_settings_but_trains_with_them():
     at = AppTest.from_file("../app.py", default_timeout=60)
     at.query_params.update({"present": "1", "train.lr": "0.02"})
     at.run()
-    at.switch_page("views/training_lab.py").run()
+    at.switch_page("pages/training_lab.py").run()
     assert not at.exception
     assert not at.sidebar.number_input  # no settings widget drawn (the sidebar is hidden)
     assert any(b.label == "Leave presenter mode" for b in at.button)

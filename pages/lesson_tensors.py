@@ -5,6 +5,9 @@ import streamlit as st
 from torchxp_core.devices import available_devices, describe
 from torchxp_core.figures import lessons as figs
 from torchxp_core.lessons import creation
+from ui.navigation import ensure_app
+
+ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 st.title("Creating tensors")
 st.markdown(

@@ -10,7 +10,10 @@ from torchxp_core import graph, graph_render, params
 from torchxp_core.figures import autograd as figs
 from torchxp_core.models import trainable_layers
 from ui import settings
+from ui.navigation import ensure_app
 from ui.state import registry
+
+ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 st.title("Autograd Inspector")
 st.caption(

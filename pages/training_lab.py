@@ -4,7 +4,10 @@ import streamlit as st
 
 from torchxp_core.runner import RunLimitError
 from ui import code_panel, history_state, lab, live, presenter, settings, share
+from ui.navigation import ensure_app
 from ui.state import registry, tab_id
+
+ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 st.title("Training Lab")
 st.caption(

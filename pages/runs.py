@@ -6,6 +6,9 @@ from torchxp_core import compare, export
 from torchxp_core.figures import compare as figs
 from torchxp_core.runner import ACTIVE
 from ui import history_state, settings
+from ui.navigation import ensure_app
+
+ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 st.title("Runs")
 st.caption(
@@ -26,7 +29,7 @@ st.caption(f"Saved in `{db.path}` (move it with the TORCHXP_DATA_DIR environment
 if not runs:
     st.info("No runs saved yet: train one in the Training Lab and it appears here.")
     st.page_link(
-        "views/training_lab.py", label="Open the Training Lab", icon=":material/model_training:"
+        "pages/training_lab.py", label="Open the Training Lab", icon=":material/model_training:"
     )
     st.stop()
 
@@ -94,7 +97,7 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
             for key, value in values.items():
                 value = ",".join(map(str, value)) if key == "hidden" else value
                 settings.put(f"{section}.{key}", value)
-    st.switch_page("views/training_lab.py")
+    st.switch_page("pages/training_lab.py")
 acts[1].download_button(
     "Export as script", lambda: export.script(one.settings, one.name), f"{one.id}.py",
     "text/x-python", icon=":material/code:", key="runs.script",

@@ -12,6 +12,9 @@ from torchxp_core.figures import losses as figs
 from torchxp_core.loss_lab import TORCH_VERSION, bce, logits, mse
 from torchxp_core.loss_lab import cross_entropy as ce
 from torchxp_core.losses import LOSSES
+from ui.navigation import ensure_app
+
+ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 
 def side_by_side(label: str, torch_value: float, formula_value: float, digits: int) -> None:
