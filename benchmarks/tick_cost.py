@@ -30,8 +30,9 @@ def _log(n_steps: int) -> MetricsLog:
     rng = np.random.default_rng(0)
     log = MetricsLog()
     losses = np.exp(-np.arange(n_steps) / (n_steps / 5)) + rng.normal(0, 0.05, n_steps)
-    for i, value in enumerate(losses):  # the same append the training thread does
-        log.add_step(float(value), i * 1e-3)
+    for start in range(0, n_steps, 50):  # in batches of 50, as the worker sends them
+        chunk = losses[start : start + 50].astype(np.float32)
+        log.add_steps(chunk, np.arange(start, start + len(chunk), dtype=np.float32) * 1e-3)
     for epoch in range(1, n_steps // STEPS_PER_EPOCH + 1):
         log.add_epoch({"epoch": epoch, "train_loss": 0.5, "val_loss": 0.4,
                        "train_accuracy": 0.9, "val_accuracy": 0.92})  # fmt: skip
@@ -71,8 +72,8 @@ def main() -> None:
         tick(log, curve, data, (gx, gy), snap)  # the tab's first tick reads the whole log
         results = []
         for _ in range(15):
-            for i in range(200):  # ~0.7 s of training between two ticks
-                log.add_step(0.1, float(i))
+            for _ in range(4):  # ~0.7 s of training between two ticks: 200 steps
+                log.add_steps(np.full(50, 0.1, np.float32), np.arange(50, dtype=np.float32))
             results.append(tick(log, curve, data, (gx, gy), snap))
         ms = [r[0] for r in results]
         size = results[-1][1]

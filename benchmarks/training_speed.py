@@ -2,15 +2,22 @@
 
 Each way does the seed's pipeline: every epoch trains on the train split, then validates on
 the val split without a graph. (a) a bare loop slicing a shuffled index, (b) the usual
-DataLoader(TensorDataset) loop, (c) torchxp's runner: a background thread that also keeps
-the metrics log, pause/stop checks, accuracy, parameter history and decision-surface
-snapshots. Time starts when training starts (data and model built). Run:
+DataLoader(TensorDataset) loop, (c) torchxp's runner: a worker process, run by a thread of
+this process, that also sends the metrics log, takes pause/stop checks, scores accuracy and
+sends parameter history and decision-surface snapshots. Time starts when training starts
+(data and model built).
+
+Then runs at once: the aggregate steps/s of 1, 2 and 3 runner runs started together against
+the same number of bare loops, each in a process of its own, started together. Run:
 .venv/bin/python benchmarks/training_speed.py
 """
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import sys
+import threading
 import time
 import timeit
 from pathlib import Path
@@ -20,9 +27,12 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from torchxp_core import runner as runmod
 from torchxp_core.config import ModelConfig, RunConfig, TrainConfig
 from torchxp_core.runner import RunRegistry
+from torchxp_core.surface import surface_grid
 from torchxp_core.training import prepare
+from torchxp_core.worker import SNAPSHOT_EVERY_S, Worker
 
 CFG = RunConfig(model=ModelConfig(hidden=(64, 64)), train=TrainConfig(epochs=60, batch_size=64))
 
@@ -91,23 +101,51 @@ def dataloader_loop() -> tuple[int, float, float]:
 
 
 def runner() -> tuple[int, float, float]:
-    cpu = time.process_time()
     run = RunRegistry().start(CFG)
     run.join()
     assert run.status == "finished", run.error
-    # The run's clock starts when its data and model are built, like (a) and (b)'s timers;
-    # its CPU time here includes building them (a few ms), so that ratio is conservative.
-    return run.step, run.elapsed(), time.process_time() - cpu
+    # The run's clock starts when its worker has built data and model, like (a)'s and (b)'s
+    # timers. Its CPU time is spent in the worker: NaN here.
+    return run.step, run.elapsed(), float("nan")
+
+
+def _bare_in_process(barrier, results) -> None:
+    torch.set_num_threads(1)
+    _fresh()  # warm: the first optimizer imports torch._dynamo
+    barrier.wait()  # every loop starts training at once
+    steps, seconds, _ = bare_loop()
+    results.put(steps / seconds)
+
+
+def bare_loops_at_once(k: int) -> float:
+    """Aggregate steps/s of k bare loops, each in its own process, training at the same time."""
+    ctx = multiprocessing.get_context("forkserver")
+    barrier, results = ctx.Barrier(k), ctx.Queue()
+    procs = [ctx.Process(target=_bare_in_process, args=(barrier, results)) for _ in range(k)]
+    for proc in procs:
+        proc.start()
+    rates = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    return sum(rates)
+
+
+def runs_at_once(k: int) -> float:
+    """Aggregate steps/s of k runner runs started together (a pitfall and its twin: k = 2)."""
+    runs = RunRegistry(max_active=k).start_many([CFG] * k)
+    for run in runs:
+        run.join()
+        assert run.status == "finished", run.error
+    return sum(run.step / run.elapsed() for run in runs)
 
 
 def bookkeeping() -> None:
-    """The runner's own costs, timed one by one: a low-noise estimate of its overhead."""
-    from torchxp_core.runner import SNAPSHOT_EVERY_S, Run
-    from torchxp_core.surface import surface_grid
-
-    run = Run("bench", CFG)
-    run.setup = s = prepare(CFG)
-    run.grid = surface_grid(s.data, CFG.train.device)
+    """The worker's own costs, timed one by one: a low-noise estimate of its overhead."""
+    server, conn = multiprocessing.Pipe()
+    threading.Thread(target=_drain, args=(server,), daemon=True).start()  # as the Run's thread
+    s = prepare(CFG)
+    w = Worker(conn, CFG, s.data)
+    w.setup, w.grid = s, surface_grid(s.data, "cpu")
     x, y = s.tensors["train"]
     size = CFG.train.batch_size
 
@@ -119,10 +157,10 @@ def bookkeeping() -> None:
         loss.item()
 
     def per_step_extras():
-        run.checkpoint()
+        w.checkpoint()
         with s.own_rng():
             pass
-        run.on_step(0.5)
+        w.on_step(0.5)
         [].append(x.detach())
 
     def us(fn, n):
@@ -130,8 +168,8 @@ def bookkeeping() -> None:
         return timeit.timeit(fn, number=n) / n * 1e6
 
     step_us, extra_us = us(step, 300), us(per_step_extras, 20000)
-    params_us = us(lambda: run._record_params(1), 200)
-    snap_us = us(lambda: run._take_snapshot(force=True), 100)
+    params_us = us(lambda: w._send_params(1), 200)
+    snap_us = us(lambda: w._take_snapshot(force=True), 100)
     steps_per_epoch = s.steps_per_epoch
     overhead = (
         extra_us / step_us
@@ -139,16 +177,38 @@ def bookkeeping() -> None:
         + snap_us / (SNAPSHOT_EVERY_S * 1e6)
     )
     print(
-        f"runner bookkeeping, timed alone: {extra_us:.1f} us per step ({step_us:.0f} us a step), "
+        f"worker bookkeeping, timed alone: {extra_us:.1f} us per step ({step_us:.0f} us a step), "
         f"{params_us:.0f} us per epoch ({steps_per_epoch} steps), {snap_us:.0f} us per surface "
         f"snapshot (at most every {SNAPSHOT_EVERY_S} s) -> about {overhead:.1%} of training time"
     )
 
 
+def _drain(conn) -> None:
+    while True:
+        conn.recv()
+
+
+def concurrency(repeats: int) -> None:
+    print(f"\nruns at once ({os.cpu_count()} cores), aggregate steps/s, {repeats} paired repeats:")
+    for k in range(1, min(3, os.cpu_count() or 1) + 1):
+        bare, ours = [], []
+        for _ in range(repeats):  # interleaved pairs, so machine noise hits both alike
+            bare.append(bare_loops_at_once(k))
+            ours.append(runs_at_once(k))
+        ratios = [o / b for o, b in zip(ours, bare, strict=True)]
+        print(
+            f"  {k} at once: bare loops in processes {statistics.median(bare):6.0f}, runner "
+            f"{statistics.median(ours):6.0f}; runner / bare = {statistics.median(ratios):.3f} "
+            f"median (min {min(ratios):.3f}, max {max(ratios):.3f})  target >= 0.9"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--concurrent-repeats", type=int, default=5)
     args = parser.parse_args()
+    runmod.warm_up()
     torch.set_num_threads(1)  # the runner uses 1 thread on 2 cores; give every way the same
     ways = {"(a) bare loop": bare_loop, "(b) DataLoader": dataloader_loop, "(c) runner": runner}
     wall = {name: [] for name in ways}
@@ -186,6 +246,7 @@ def main() -> None:
             f"{label} = {statistics.median(ratios):.3f} median of {len(ratios)} paired ratios "
             f"(min {min(ratios):.3f}, max {max(ratios):.3f})  {target}"
         )
+    concurrency(args.concurrent_repeats)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ with playground:
                 st.error(str(exc))
 
 with model_tab:
-    live = [r for r in registry().runs() if r.setup is not None]
+    live = [r for r in registry().runs() if r.latest_params is not None]
     sources = ["settings"] + [r.id for r in reversed(live)]
     source = st.radio(
         "Model", sources, horizontal=True, key="ag.source",
@@ -122,11 +122,12 @@ with model_tab:
     pv = None
     if source != "settings":
         run = registry().get(source)
-        pv = params.live_preview(run.setup)
+        weights = run.params_now()
+        pv = params.live_preview(run.cfg, run.data, weights)
         layers = trainable_layers(pv.setup.model)
         valid = list(run.cfg.model.frozen)
         st.caption(
-            f"A copy of {run.id}'s model at step {run.step:,}, so looking cannot disturb the "
+            f"A copy of {run.id}'s model at step {weights.step:,}, so looking cannot disturb the "
             f"run. One forward pass and loss on {params.PREVIEW_BATCH} training samples, then "
             "one backward. Freezing applies to the next Train, not to this run."
         )

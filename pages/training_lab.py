@@ -11,7 +11,7 @@ ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
 st.title("Training Lab")
 st.caption(
-    "A real PyTorch loop runs in a background thread while this page redraws. "
+    "A real PyTorch loop runs in a worker process of its own while this page redraws. "
     "Change anything in the sidebar, press **Train**, and watch the loss fall and the "
     "decision surface bend."
 )
@@ -30,7 +30,7 @@ mine = runs.runs(owner=tab_id())
 run = runs.get(st.session_state.get("lab.run_id", ""))
 twin = runs.get(st.session_state.get("lab.twin_id", ""))
 
-buttons = st.columns([1, 1, 1, 4])
+buttons = st.columns([1, 1, 1, 1, 3])
 with_twin = bool(config and config.train.pitfalls) and st.toggle(
     "Also run the correct twin (same seed and data, no mistake) and overlay the curves",
     value=True, key="lab.with_twin",
@@ -51,6 +51,10 @@ shown = [r for r in (run, twin) if r is not None]
 if any(r.active for r in shown):
     if any(r.status == "paused" for r in shown):
         buttons[1].button("Resume", icon=":material/resume:", on_click=lab.each(shown, "resume"))
+        buttons[3].button(
+            "Step", icon=":material/skip_next:", on_click=lab.each(shown, "step_once"),
+            help="Train exactly one more batch, then stay paused.",
+        )  # fmt: skip
     else:
         buttons[1].button("Pause", icon=":material/pause:", on_click=lab.each(shown, "pause"))
     buttons[2].button("Stop", icon=":material/stop:", on_click=lab.each(shown, "stop"))
@@ -58,7 +62,7 @@ ids = [r.id for r in reversed(mine)]
 if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
 if len(ids) > 1:
-    chosen = buttons[3].selectbox(
+    chosen = buttons[4].selectbox(
         "Run shown", ids, index=ids.index(run.id) if run is not None else 0,
         label_visibility="collapsed",
     )  # fmt: skip

@@ -55,6 +55,30 @@ def test_train_draws_live_charts_and_stop_ends_the_run():
     assert not at.exception
 
 
+def _step_of(at: AppTest) -> int:
+    line = next(p.proto.text for p in at.get("progress"))
+    return int(line.split("step ")[1].split("/")[0].replace(",", ""))
+
+
+def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.epochs").set_value(5000)
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "running")
+    _button(at, "Pause").click().run()
+    _wait_for_status(at, "paused")
+    at.run()
+    before = _step_of(at)
+    _button(at, "Step").click().run()
+    _wait_for_status(at, "paused")
+    assert _step_of(at) == before + 1
+    _button(at, "Resume").click().run()
+    _wait_for_status(at, "running")
+    _button(at, "Stop").click().run()
+    _wait_for_status(at, "stopped")
+    assert not at.exception
+
+
 def test_bad_hidden_sizes_give_a_sentence_and_keep_every_other_setting():
     at = _lab()
     at.sidebar.slider(key="w:data.noise").set_value(0.45)

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import torch
 
 from torchxp_core import params
 from torchxp_core.config import DataConfig, RunConfig, TrainConfig
@@ -89,21 +88,29 @@ def test_values_at_explains_bad_requests() -> None:
     assert params.weight_change([]).empty
 
 
-def test_a_live_preview_copies_the_runs_model_and_leaves_the_run_untouched() -> None:
+def test_a_live_preview_rebuilds_the_runs_model_from_its_weights_and_leaves_the_run_untouched():
     registry = RunRegistry(max_active=1)
-    run = registry.start(_cfg(frozen=("0",), epochs=2))
-    assert run.join(timeout=120) and run.status == Status.FINISHED, run.error
-    before = {n: p.detach().clone() for n, p in run.setup.model.named_parameters()}
-    grads = {
-        n: None if p.grad is None else p.grad.clone() for n, p in run.setup.model.named_parameters()
-    }
-    pv = params.live_preview(run.setup)
-    assert pv.setup.model is not run.setup.model
-    for copy, live in zip(pv.setup.model.parameters(), run.setup.model.parameters(), strict=True):
-        assert torch.equal(copy, live) and copy.requires_grad == live.requires_grad
-        assert copy.data_ptr() != live.data_ptr()
-    loss = pv.setup.criterion(pv.setup.model(pv.inputs), pv.targets)
-    params.one_backward(pv.setup.model, loss)
-    for name, p in run.setup.model.named_parameters():  # the run's own tensors did not move
-        assert torch.equal(p, before[name])
-        assert (p.grad is None and grads[name] is None) or torch.equal(p.grad, grads[name])
+    cfg = _cfg(frozen=("0",), epochs=10_000)
+    cfg = replace(cfg, model=replace(cfg.model, batch_norm=True))  # buffers must come too
+    run = registry.start(cfg)
+    try:
+        while run.step < 30:
+            run.join(0.01)
+        run.pause()
+        snap = run.params_now()
+        assert snap.step == run.step and "1.running_mean" in snap.buffers
+        pv = params.live_preview(run.cfg, run.data, snap)
+        state = pv.setup.model.state_dict()
+        for name, value in {**snap.weights, **snap.buffers}.items():
+            assert np.array_equal(state[name].numpy(), value), name
+        frozen = {n: not p.requires_grad for n, p in pv.setup.model.named_parameters()}
+        assert frozen["0.weight"] and frozen["0.bias"]
+        assert not any(f for name, f in frozen.items() if not name.startswith("0."))
+        loss = pv.setup.criterion(pv.setup.model(pv.inputs), pv.targets)
+        params.one_backward(pv.setup.model, loss)
+        after = run.params_now()  # the worker's model, asked again: not moved by our backward
+        for name, value in snap.weights.items():
+            assert np.array_equal(after.weights[name], value), name
+    finally:
+        run.stop()
+        assert run.join(30)

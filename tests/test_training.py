@@ -2,17 +2,54 @@
 
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from torchxp_core import training
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from torchxp_core.runner import Run, RunLimitError, Status
+from torchxp_core.runner import TORCH_THREADS, Run, RunLimitError, Status
 
 
 def _finish(run: Run, timeout: float = 120) -> Run:
     assert run.join(timeout), "the run did not end in time"
     return run
+
+
+class _Collect:
+    """A Reporter that keeps the losses: the loop run right here, in this process."""
+
+    def __init__(self):
+        self.losses = []
+
+    def checkpoint(self):
+        pass
+
+    def on_step(self, loss):
+        self.losses.append(loss)
+
+    def on_epoch(self, epoch, results):
+        pass
+
+
+def _in_process_losses(cfg: RunConfig) -> np.ndarray:
+    reporter, threads = _Collect(), torch.get_num_threads()
+    torch.set_num_threads(TORCH_THREADS)  # as the worker does: a conv's sums depend on it
+    try:
+        training.fit(training.prepare(cfg), reporter)
+    finally:
+        torch.set_num_threads(threads)
+    return np.asarray(reporter.losses, np.float32)
+
+
+def test_a_run_in_its_worker_gives_the_same_losses_as_the_loop_run_in_this_process(registry):
+    for cfg in (
+        RunConfig(model=ModelConfig(dropout=0.2), train=TrainConfig(epochs=3, seed=5)),
+        RunConfig(DataConfig(dataset="digits"), ModelConfig(kind="cnn"), TrainConfig(epochs=1)),
+    ):
+        run = _finish(registry.start(cfg))
+        assert run.status == Status.FINISHED, run.error
+        assert (run.log.steps().loss == _in_process_losses(cfg)).all()
 
 
 def test_training_on_moons_reaches_95_percent_validation_accuracy(registry):
@@ -30,49 +67,62 @@ def test_same_seed_and_settings_give_identical_losses(registry):
     assert not (first == other.log.steps().loss).all()
 
 
-def test_stop_halts_within_one_batch(registry):
-    run = registry.start(RunConfig(train=TrainConfig(epochs=10_000)))
-    while run.step < 20:
-        time.sleep(0.01)
-    run.pause()
-    time.sleep(0.3)
-    paused_at = run.step
+# Big enough that one batch takes a good part of a second on one thread, so "within one
+# batch" can be seen from outside the worker.
+SLOW_BATCHES = RunConfig(
+    DataConfig(n_samples=4000),
+    ModelConfig(hidden=(1024, 1024, 1024)),
+    TrainConfig(batch_size=512, epochs=100),
+)
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_pause_holds_the_worker_and_stop_halts_within_one_batch(registry):
+    run = registry.start(SLOW_BATCHES)
+    _wait_for(lambda: run.step >= 2)
+    run.pause()  # returns once the worker confirms, between two batches
     assert run.status == Status.PAUSED
-    time.sleep(0.3)
+    paused_at = run.step
+    time.sleep(1.0)
     assert run.step == paused_at, "a paused run kept stepping"
     run.resume()
-    while run.step < paused_at + 20:
-        time.sleep(0.01)
-    # Stop from inside the loop's own step callback: no further batch may start after it.
-    stopped_at = {}
-    original = run.on_step
-
-    def on_step(loss):
-        original(loss)
-        if "step" not in stopped_at:
-            stopped_at["step"] = run.step
-            run.stop()
-
-    run.on_step = on_step
-    _finish(run)
+    _wait_for(lambda: run.step >= paused_at + 2)
+    before = run.step
+    run.stop()
+    _finish(run, timeout=10)
     assert run.status == Status.STOPPED
-    assert run.step == stopped_at["step"], "steps ran after stop() took effect"
+    # The batch in flight when Stop arrived may finish; no batch may start after it.
+    assert run.step <= before + 1, (before, run.step)
 
 
-def test_an_exception_in_the_loop_ends_that_run_as_failed_and_nothing_else(registry, monkeypatch):
-    healthy = registry.start(RunConfig(train=TrainConfig(epochs=200)))
-    real_phase = training.run_phase
+def test_step_trains_exactly_one_batch_of_a_paused_run(registry):
+    run = registry.start(RunConfig(train=TrainConfig(epochs=10_000)))
+    _wait_for(lambda: run.step >= 5)
+    run.pause()
+    at = run.step
+    for expected in (at + 1, at + 2):
+        run.step_once()
+        assert run.step == expected and run.status == Status.PAUSED
+    time.sleep(0.3)
+    assert run.step == at + 2
+    run.stop()
+    assert _finish(run, timeout=10).status == Status.STOPPED
 
-    def broken_phase(phase, s, report):
-        if s.cfg.train.seed == 99:  # only the run we mean to break
-            raise RuntimeError("the GPU caught fire")
-        return real_phase(phase, s, report)
 
-    monkeypatch.setattr(training, "run_phase", broken_phase)
-    broken = _finish(registry.start(RunConfig(train=TrainConfig(epochs=2, seed=99))))
-    assert broken.status == Status.FAILED
-    assert broken.error == "RuntimeError: the GPU caught fire"
-    assert healthy.active and healthy.status != Status.FAILED
+def test_a_failing_run_ends_as_failed_and_the_run_beside_it_trains_on(registry):
+    healthy = registry.start(RunConfig(train=TrainConfig(epochs=10_000)))
+    cfg = RunConfig(train=TrainConfig(epochs=2, pitfalls=("wrong_label_dtype",)))
+    broken = _finish(registry.start(cfg))
+    assert broken.status == Status.FAILED and broken.error.startswith("RuntimeError: ")
+    steps = healthy.step
+    _wait_for(lambda: healthy.step > steps + 50, timeout=10)
+    assert healthy.status == Status.RUNNING
     healthy.stop()
     assert _finish(healthy).status == Status.STOPPED
 
@@ -119,6 +169,9 @@ def test_epoch_records_and_snapshots_cover_the_run(registry):
     assert snap.epoch == 4 and snap.values.shape == (60, 60)
     assert ((snap.values >= 0) & (snap.values <= 1)).all()  # P(class 1)
     assert run.progress()["fraction"] == 1.0
+    elapsed = run.elapsed()
+    time.sleep(0.2)
+    assert run.elapsed() == elapsed, "the clock went on after the run ended"
 
 
 def test_a_forgotten_zero_grad_changes_the_run_and_its_correct_twin_matches_a_normal_run(
@@ -133,6 +186,7 @@ def test_a_forgotten_zero_grad_changes_the_run_and_its_correct_twin_matches_a_no
     _finish(mistaken), _finish(twin)
     normal = _finish(registry.start(base))
     assert (twin.log.steps().loss == normal.log.steps().loss).all()
+    assert (twin.log.steps().loss == _in_process_losses(base)).all()
     first_a, first_b = mistaken.log.steps().loss[0], twin.log.steps().loss[0]
     assert first_a == first_b  # same data, weights and batch: the mistake shows from step 2
     assert not (mistaken.log.steps().loss == twin.log.steps().loss).all()

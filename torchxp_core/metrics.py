@@ -1,7 +1,7 @@
-"""A run's metrics log: written by the training thread, read by page ticks, lock-guarded.
+"""A run's metrics log: written by the run's thread, read by page ticks, lock-guarded.
 
 Per-step losses go into a preallocated float32 array that doubles when full, so an append
-costs well under a microsecond and a million steps take 4 MB, not a list of Python floats.
+costs microseconds and a million steps take 4 MB, not a list of Python floats.
 """
 
 import threading
@@ -30,6 +30,8 @@ class ParamSnapshot:
     epoch: int
     weights: dict[str, np.ndarray]  # name ("0.weight") -> float32 copy
     grads: dict[str, np.ndarray | None]  # None where .grad was never filled (frozen)
+    buffers: dict[str, np.ndarray] = field(default_factory=dict)  # BatchNorm's running stats
+    final: bool = False  # the weights as the run left them, not an epoch's end
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class StepSeries:
 
     loss: np.ndarray  # (n,) float32
     seconds: np.ndarray  # (n,) float32 seconds since the run started
+
+
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    grown = np.empty(size, np.float32)
+    grown[: len(values)] = values
+    return grown
 
 
 @dataclass
@@ -60,14 +68,17 @@ class MetricsLog:
         self.snapshots = deque(maxlen=self.max_snapshots)
         self.params = deque(maxlen=self.max_snapshots)
 
-    def add_step(self, loss: float, seconds: float) -> None:
+    def add_steps(self, loss: np.ndarray, seconds: np.ndarray) -> None:
+        """Append a batch of steps (float32 arrays of equal length), as the worker sends them."""
         with self._lock:
-            if self._n == len(self._loss):
-                self._loss = np.concatenate([self._loss, np.empty_like(self._loss)])
-                self._seconds = np.concatenate([self._seconds, np.empty_like(self._seconds)])
-            self._loss[self._n] = loss
-            self._seconds[self._n] = seconds
-            self._n += 1
+            end = self._n + len(loss)
+            if end > len(self._loss):  # grow by doubling, keeping what is there
+                size = max(end, 2 * len(self._loss))
+                self._loss = _grown(self._loss[: self._n], size)
+                self._seconds = _grown(self._seconds[: self._n], size)
+            self._loss[self._n : end] = loss
+            self._seconds[self._n : end] = seconds
+            self._n = end
 
     def add_epoch(self, record: dict) -> None:
         with self._lock:
@@ -98,10 +109,6 @@ class MetricsLog:
     def param_history(self) -> list[ParamSnapshot]:
         with self._lock:
             return list(self.params)
-
-    @property
-    def n_steps(self) -> int:
-        return self._n
 
     def steps(self, start: int = 0) -> StepSeries:
         """Steps from ``start`` on; a live chart asks only for what it has not seen yet."""

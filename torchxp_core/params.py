@@ -5,8 +5,7 @@ parameter table, the graph and the optimizer's count shown before a run are the 
 A run's history comes from its ``ParamSnapshot`` per epoch (``metrics.py``).
 """
 
-import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import torch
 from torch import nn
 
 from torchxp_core.config import RunConfig
+from torchxp_core.data import Dataset
 from torchxp_core.metrics import ParamSnapshot
 from torchxp_core.training import Setup, prepare
 
@@ -35,15 +35,19 @@ def preview(cfg: RunConfig, batch: int = PREVIEW_BATCH) -> Preview:
     return Preview(setup, inputs[:batch], targets[:batch])
 
 
-def live_preview(setup: Setup, batch: int = PREVIEW_BATCH) -> Preview:
-    """A run's model as it is now, copied so that inspecting it cannot disturb the run.
+def live_preview(
+    cfg: RunConfig, data: Dataset, weights: ParamSnapshot, batch: int = PREVIEW_BATCH
+) -> Preview:
+    """A run's model at one moment, rebuilt in this process from the weights its worker sent.
 
-    The copy is taken while the run may be stepping: it is a snapshot of one moment, and
-    a forward/backward on it never touches the live weights, grads or BatchNorm statistics.
+    The run trains in another process, so this is a copy by construction: a forward/backward
+    on it never touches the live weights, grads or BatchNorm statistics.
     """
-    model = copy.deepcopy(setup.model)
+    setup = prepare(cfg, data)
+    state = {**weights.weights, **weights.buffers}
+    setup.model.load_state_dict({name: torch.from_numpy(a) for name, a in state.items()})
     inputs, targets = setup.tensors["train"]
-    return Preview(replace(setup, model=model), inputs[:batch], targets[:batch])
+    return Preview(setup, inputs[:batch], targets[:batch])
 
 
 def one_backward(model: nn.Module, loss: torch.Tensor) -> None:

@@ -1,26 +1,89 @@
-"""Runs in background threads: start, pause, resume, stop, status, and a shared registry.
+"""Runs: each trains in a worker process, run by a background thread of the server.
 
-The worker thread only writes to the run's ``MetricsLog`` and plain attributes; pages read
-them on their own timer. An exception ends that run as failed and touches nothing else.
+Why processes: a small model's step is mostly Python and dispatch under the GIL, so two
+loops in two threads train slower together than one alone (969 vs 1,324 steps/s here), and
+page work waits on them. A ``Run`` is still the object pages hold; its thread starts the
+worker (``worker.py``), relays Pause/Resume/Stop/Step and requests, and is the only writer of
+the run's ``MetricsLog`` and status. A worker that raises, runs out of memory or is killed
+ends its own run; the server and the other runs go on.
+
+Workers are forked from a forkserver that imported torch once (``warm_up``), so a run starts
+in tens of milliseconds, and the server never forks itself (unsafe once CUDA is initialised).
 """
 
 import itertools
 import math
+import multiprocessing
 import os
+import signal
 import threading
 import time
+from collections.abc import Callable
 from enum import StrEnum
+from multiprocessing import forkserver, spawn
 
-import torch
-
+from torchxp_core import worker
 from torchxp_core.config import RunConfig
+from torchxp_core.data import Dataset, make_dataset
 from torchxp_core.metrics import MetricsLog, ParamSnapshot
-from torchxp_core.surface import SurfaceGrid, snapshot, surface_grid
-from torchxp_core.training import Diverged, Setup, Stopped, fit, prepare
+from torchxp_core.surface import SurfaceGrid, surface_grid
 
-# On 2 cores, one for torch leaves one for the server and the browser's requests.
-TORCH_THREADS = max(1, (os.cpu_count() or 2) - 1)
-SNAPSHOT_EVERY_S = 0.4  # decision-surface snapshots at most this often (and at the end)
+# Each worker uses one torch thread: these models are too small to gain from more, and on
+# 2 cores two runs then train in parallel while the server keeps a core's share for pages.
+TORCH_THREADS = 1
+# A worker may map this much beyond what it maps at start; past it, that run fails alone.
+MEMORY_BUDGET = int(os.environ.get("TORCHXP_MEMORY_BUDGET_MB", "4096")) * 2**20
+CONTROL_WAIT_S = 1.0  # how long a button's call waits for the worker to confirm it
+
+_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+_CONTEXT = multiprocessing.get_context(_METHOD)
+if _METHOD == "forkserver":
+    # torch._dynamo: torch.optim imports it when the first optimizer is built (1.5 s here).
+    _CONTEXT.set_forkserver_preload(["torch", "torch._dynamo", "torchxp_core.worker"])
+
+
+_LAUNCH_LOCK = threading.Lock()
+
+
+def _without_main(preparation: dict) -> dict:
+    preparation.pop("init_main_from_path", None)
+    preparation.pop("init_main_from_name", None)
+    return preparation
+
+
+if _METHOD == "forkserver":
+    from multiprocessing import popen_forkserver
+
+    class _WorkerPopen(popen_forkserver.Popen):
+        """forkserver's launch, minus the server's ``__main__``.
+
+        multiprocessing re-runs the parent's main script in each child; here that is
+        Streamlit's CLI, pytest or a benchmark: seconds of imports, or a script that starts
+        processes itself. The worker needs only ``torchxp_core.worker``, which it has.
+        """
+
+        def _launch(self, process_obj):
+            with _LAUNCH_LOCK:
+                prepare = spawn.get_preparation_data
+                spawn.get_preparation_data = lambda name: _without_main(prepare(name))
+                try:
+                    super()._launch(process_obj)
+                finally:
+                    spawn.get_preparation_data = prepare
+
+    class _WorkerProcess(_CONTEXT.Process):
+        @staticmethod
+        def _Popen(process_obj):
+            return _WorkerPopen(process_obj)
+
+else:  # pragma: no cover - platforms without fork: spawn's own launch
+    _WorkerProcess = _CONTEXT.Process
+
+
+def warm_up() -> None:
+    """Start the forkserver now (it imports torch once), so the first Train starts fast."""
+    if _METHOD == "forkserver":
+        forkserver.ensure_running()
 
 
 class Status(StrEnum):
@@ -37,48 +100,79 @@ ACTIVE = frozenset({Status.PENDING, Status.RUNNING, Status.PAUSED})
 
 
 class Run:
-    """One training run in its own thread. Also the loop's Reporter (see training.py)."""
+    """One training run: a worker process, and the thread that runs it and records it."""
 
-    def __init__(self, run_id: str, cfg: RunConfig, owner: str = ""):
+    def __init__(
+        self, run_id: str, cfg: RunConfig, owner: str = "", memory_budget: int = MEMORY_BUDGET
+    ):
         self.id, self.cfg, self.owner = run_id, cfg, owner
+        self.memory_budget = memory_budget
         self.log = MetricsLog()
         self.status = Status.PENDING
         self.error = ""  # a sentence for the page when failed or diverged
         self.epoch = 0
         self.step = 0
-        self.setup: Setup | None = None  # the live model, data and optimizer once prepared
+        self.data: Dataset | None = None  # the run's data, as the worker trains on it
+        self.grid: SurfaceGrid | None = None  # where the surface snapshots are evaluated
+        self.steps_per_epoch = 0
+        self.latest_params: ParamSnapshot | None = None  # the newest weights the worker sent
+        self.pid: int | None = None  # the worker process, once started
         self.started_at = time.time()
         self.ended_at: float | None = None
-        self._stop = threading.Event()
-        self._resume = threading.Event()
-        self._resume.set()
+        self._clock: float | None = None  # perf_counter when training began
+        self._paused_since: float | None = None
         self._paused_total = 0.0
-        self.grid: SurfaceGrid | None = None
-        self._last_snapshot = -math.inf
+        self._stopped_clock: float | None = None
+        self._conn = None
+        self._outbox: list[tuple] = []  # control sent before the worker exists
+        self._send_lock = threading.Lock()
+        self._changed = threading.Condition()  # notified on every message from the worker
+        self._replies: dict[int, object] = {}
+        self._request_ids = itertools.count(1)
         self._thread = threading.Thread(target=self._main, name=f"torchxp-{run_id}", daemon=True)
 
-    # --- control, called from page threads ---------------------------------------------
+    # --- control, called from page threads --------------------------------------------------
     def start(self) -> "Run":
         self._thread.start()
         return self
 
     def pause(self) -> None:
-        if self.status == Status.RUNNING:
-            self._resume.clear()
-            self.status = Status.PAUSED
+        """Hold the worker between two batches; returns once it confirms (or after 1 s)."""
+        self._control(("pause",), lambda: self.status != Status.RUNNING or not self._ready())
 
     def resume(self) -> None:
-        if self.status == Status.PAUSED:
-            self.status = Status.RUNNING
-            self._resume.set()
+        self._control(("resume",), lambda: self.status != Status.PAUSED)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._resume.set()  # a paused run must wake up to notice the stop
+    def step_once(self) -> None:
+        """A paused run trains one more batch and stays paused."""
+        if self.status == Status.PAUSED:
+            before = self.step
+            self._control(("step",), lambda: self.step > before or not self.active)
+
+    def stop(self, wait: bool = False) -> None:
+        """The worker stops before its next batch; ``wait`` blocks until the run has ended."""
+        self._control(("stop",), lambda: not self.active, CONTROL_WAIT_S if wait else 0.0)
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    def request(self, kind: str, timeout: float = 2.0):
+        """Ask the live worker for something it computes between batches (see worker.REQUESTS).
+
+        None when the run is not training, or the worker did not answer in time.
+        """
+        if not self.active:
+            return None
+        request_id = next(self._request_ids)
+        self._control(("request", request_id, kind), lambda: request_id in self._replies, timeout)
+        with self._changed:
+            return self._replies.pop(request_id, None)
+
+    def params_now(self) -> ParamSnapshot | None:
+        """The weights as they are now: asked of a live worker, else the last ones it sent."""
+        fresh = self.request("params")
+        return fresh if fresh is not None else self.latest_params
 
     @property
     def active(self) -> bool:
@@ -86,11 +180,14 @@ class Run:
 
     @property
     def total_steps(self) -> int:
-        return self.setup.steps_per_epoch * self.cfg.train.epochs if self.setup else 0
+        return self.steps_per_epoch * self.cfg.train.epochs
 
     def elapsed(self) -> float:
-        """Seconds spent training, pauses excluded."""
-        return time.perf_counter() - self.log.started - self._paused_total
+        """Seconds spent training: pauses excluded, frozen once the run has ended."""
+        if self._clock is None:
+            return 0.0
+        now = self._stopped_clock or self._paused_since or time.perf_counter()
+        return now - self._clock - self._paused_total
 
     def progress(self) -> dict:
         """Epoch, step, fraction done, samples/s and an estimate of the time left."""
@@ -107,69 +204,125 @@ class Run:
             "eta_s": (total - step) / rate if rate > 0 and self.active else 0.0,
         }
 
-    # --- the worker thread --------------------------------------------------------------
+    def _ready(self) -> bool:
+        return self._clock is not None
+
+    def _control(self, message: tuple, done: Callable[[], bool], wait: float = CONTROL_WAIT_S):
+        with self._send_lock:
+            if self._conn is None:
+                self._outbox.append(message)
+            else:
+                try:
+                    self._conn.send(message)
+                except OSError:  # the worker is gone; its thread records how
+                    return
+        with self._changed:
+            self._changed.wait_for(lambda: done() or not self.active, timeout=wait)
+
+    # --- the run's thread ---------------------------------------------------------------------
     def _main(self) -> None:
-        torch.set_num_threads(TORCH_THREADS)
+        process = None
+        ended = False
         try:
-            self.setup = prepare(self.cfg)
-            self.grid = surface_grid(self.setup.data, self.cfg.train.device)
-            self.status = Status.RUNNING if self._resume.is_set() else Status.PAUSED
-            self._record_params(epoch=0)  # the initial weights, so change is measured from them
-            self.log.started = time.perf_counter()  # the clock measures training, not setup
-            fit(self.setup, self)
-            self._take_snapshot(force=True)
-            self.status = Status.FINISHED
-        except Stopped:
-            self.status = Status.STOPPED
-        except Diverged as exc:
-            self.error = str(exc)
-            self.status = Status.DIVERGED
-        except Exception as exc:  # any other error ends this run only, with its message
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.status = Status.FAILED
+            self.data = make_dataset(self.cfg.data)
+            # The server needs only the grid's axes: evaluated on cpu, it never touches CUDA.
+            self.grid = surface_grid(self.data, "cpu")
+            self.steps_per_epoch = math.ceil(len(self.data.x_train) / self.cfg.train.batch_size)
+            conn, child_conn = _CONTEXT.Pipe()
+            process = _WorkerProcess(
+                target=worker.main,
+                args=(child_conn, self.cfg, self.data, self.memory_budget, TORCH_THREADS),
+                name=f"torchxp-worker-{self.id}",
+                daemon=True,
+            )
+            process.start()
+            child_conn.close()  # only the worker holds that end: its exit is our EOF
+            self.pid = process.pid
+            with self._send_lock:
+                self._conn = conn
+                for message in self._outbox:
+                    conn.send(message)
+            while not ended:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    break
+                ended = self._on_message(message)
+        except Exception as exc:  # setting the run up failed in the server: this run only
+            self._end(Status.FAILED, f"{type(exc).__name__}: {exc}")
+            ended = True
         finally:
-            self.ended_at = time.time()
+            if process is not None:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+                if not ended:
+                    self._end(Status.FAILED, _death_sentence(process.exitcode))
+            if self._conn is not None:
+                self._conn.close()
 
-    # --- Reporter -----------------------------------------------------------------------
-    def checkpoint(self) -> None:
-        if not self._resume.is_set():
-            paused_at = time.perf_counter()
-            self._resume.wait()
-            self._paused_total += time.perf_counter() - paused_at
-        if self._stop.is_set():
-            raise Stopped
+    def _on_message(self, message: tuple) -> bool:
+        """Apply one message from the worker to the run; True once it was the last."""
+        kind = message[0]
+        with self._changed:
+            if kind == "steps":
+                _, losses, seconds = message
+                self.log.add_steps(losses, seconds)
+                self.step += len(losses)
+            elif kind == "epoch":
+                self.epoch = message[1]["epoch"]
+                self.log.add_epoch(message[1])
+            elif kind == "params":
+                snap = message[1]
+                self.latest_params = snap
+                if not snap.final:
+                    self.log.add_params(snap)
+            elif kind == "snapshot":
+                self.log.add_snapshot(message[1])
+            elif kind == "ready":
+                self.steps_per_epoch = message[1]
+                self._clock = time.perf_counter()
+                if self.status == Status.PENDING:
+                    self.status = Status.RUNNING
+            elif kind == "status":
+                self._on_status(message[1])
+            elif kind == "reply":
+                self._replies[message[1]] = message[2]
+            elif kind == "end":
+                _, status, error, _step = message
+                self._end(Status(status), error)
+                return True
+            self._changed.notify_all()
+        return False
 
-    def on_step(self, loss: float) -> None:
-        self.step += 1
-        self.log.add_step(loss, self.elapsed())
-
-    def on_epoch(self, epoch: int, results: dict[str, dict]) -> None:
-        self.epoch = epoch
-        record = {"epoch": epoch, "step": self.step, "elapsed_s": self.elapsed()}
-        for phase, metrics in results.items():
-            record.update({f"{phase}_{name}": value for name, value in metrics.items()})
-        self.log.add_epoch(record)
-        self._record_params(epoch)
-        self._take_snapshot()
-
-    def _record_params(self, epoch: int) -> None:
-        # Once per epoch, not per step: a few KB for these models, off the hot path.
-        assert self.setup is not None
-        weights, grads = {}, {}
-        for name, param in self.setup.model.named_parameters():
-            weights[name] = param.detach().float().cpu().numpy().copy()
-            grad = param.grad
-            grads[name] = None if grad is None else grad.detach().float().cpu().numpy().copy()
-        self.log.add_params(ParamSnapshot(self.step, epoch, weights, grads))
-
-    def _take_snapshot(self, force: bool = False) -> None:
+    def _on_status(self, state: str) -> None:
         now = time.perf_counter()
-        if self.grid is None or (not force and now - self._last_snapshot < SNAPSHOT_EVERY_S):
-            return
-        self._last_snapshot = now
-        assert self.setup is not None
-        snap = snapshot(self.setup.model, self.setup.loss, self.grid, self.step, self.epoch)
-        self.log.add_snapshot(snap)
+        if state == "paused":
+            self.status = Status.PAUSED
+            self._paused_since = self._paused_since or now
+        else:
+            self.status = Status.RUNNING
+            if self._paused_since is not None and self._clock is not None:
+                self._paused_total += now - max(self._paused_since, self._clock)
+            self._paused_since = None
+
+    def _end(self, status: Status, error: str) -> None:
+        with self._changed:
+            self._stopped_clock = self._paused_since or time.perf_counter()
+            self.error = error
+            self.status = status
+            self.ended_at = time.time()  # set last: once set, the log is complete
+            self._changed.notify_all()
+
+
+def _death_sentence(exitcode: int | None) -> str:
+    """Why a worker ended without its last message, in words."""
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        cause = " (the system may have run out of memory)" if name == "SIGKILL" else ""
+        return f"The run's worker process was killed by {name}{cause}; the server goes on."
+    return f"The run's worker process ended unexpectedly (exit code {exitcode})."
 
 
 class RunLimitError(RuntimeError):

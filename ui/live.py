@@ -80,10 +80,10 @@ def charts(run: Run, smoothing: float, log_y: bool) -> None:
         fig = figs.epoch_figure(columns, "loss", "Loss per epoch")
         st.plotly_chart(fig, key="chart-epoch-loss", width="stretch")
     with right:
-        if run.grid is not None and run.setup is not None:
+        if run.grid is not None and run.data is not None:
             snap, axes = run.log.latest_snapshot(), run.grid.axes
             build = figs.curve_figure if len(axes) == 1 else figs.surface_figure
-            st.plotly_chart(build(snap, axes, run.setup.data), key="chart-surface",
+            st.plotly_chart(build(snap, axes, run.data), key="chart-surface",
                             width="stretch")  # fmt: skip
         metric = "accuracy" if run.cfg.loss.task == "classification" else "rmse"
         title = "Accuracy per epoch" if metric == "accuracy" else "RMSE per epoch"

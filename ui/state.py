@@ -4,6 +4,7 @@ import uuid
 
 import streamlit as st
 
+from torchxp_core import runner
 from torchxp_core.runner import RunRegistry
 
 MAX_ACTIVE_RUNS = 3  # on 2 cores more would only slow every run down
@@ -12,6 +13,7 @@ MAX_ACTIVE_RUNS = 3  # on 2 cores more would only slow every run down
 @st.cache_resource
 def registry() -> RunRegistry:
     """One registry for the whole server, shared by every browser tab."""
+    runner.warm_up()  # the workers' forkserver imports torch now, not at the first Train
     return RunRegistry(max_active=MAX_ACTIVE_RUNS)
 
 

@@ -10,12 +10,6 @@ by testing nothing.
 """
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,12 +17,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .app_server import REPO_ROOT, ServerError, log_tail, serve_app
+
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
-# The script `streamlit run` serves, relative to the repo root; override to try the harness.
-APP_SCRIPT = os.environ.get("TORCHXP_E2E_APP", "app.py")
-SERVER_START_TIMEOUT_S = 60
 APP_RUN_TIMEOUT_MS = 60_000
 CHROMIUM_ARGS = [
     "--no-sandbox",  # we run as root in CI
@@ -57,7 +49,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     """On a failing browser test, show the server's log: the page only shows a redacted error."""
     report = yield
     if report.failed and _server_log is not None and E2E_DIR in item.path.parents:
-        report.sections.append(("streamlit server log (tail)", _log_tail(_server_log)))
+        report.sections.append(("streamlit server log (tail)", log_tail(_server_log)))
     return report
 
 
@@ -74,66 +66,13 @@ def chromium_path() -> str:
     return str(CHROMIUM)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-def _log_tail(log_path: Path, chars: int = 3000) -> str:
-    return log_path.read_text(errors="replace")[-chars:]
-
-
 @contextmanager
-def serve_app(log_path: Path, data_dir: Path) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free local port until the block ends; yields its URL."""
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", APP_SCRIPT,
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        # Own process group: stopping it also stops anything the server started.
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            # Runs stored by browser tests go to a throwaway folder, not the user's history.
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "TORCHXP_DATA_DIR": str(data_dir)},
-        )
+def _served(log_path: Path, data_dir: Path) -> Iterator[str]:
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(base_url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"streamlit exited with code {process.returncode} before serving "
-                    f"{APP_SCRIPT}; its log ends:\n{_log_tail(log_path)}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not answer {base_url}/_stcore/health within "
-                    f"{SERVER_START_TIMEOUT_S} s; its log ends:\n{_log_tail(log_path)}"
-                )
-            time.sleep(0.25)
-        yield base_url
-    finally:
-        _stop(process)
+        with serve_app(log_path, data_dir) as base_url:
+            yield base_url
+    except ServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -141,29 +80,15 @@ def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """Serve the app on a free local port for the whole session; yields the base URL."""
     global _server_log
     log_path = _server_log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with serve_app(log_path, tmp_path_factory.mktemp("torchxp-data")) as base_url:
+    with _served(log_path, tmp_path_factory.mktemp("torchxp-data")) as base_url:
         yield base_url
 
 
 @pytest.fixture
 def fresh_server(chromium_path: str, tmp_path: Path) -> Iterator[str]:
     """A server of its own that no request has reached yet (for first-request behaviour)."""
-    with serve_app(tmp_path / "server.log", tmp_path / "data") as base_url:
+    with _served(tmp_path / "server.log", tmp_path / "data") as base_url:
         yield base_url
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
-    for sig, grace_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=grace_s)
-            break
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture(scope="session")

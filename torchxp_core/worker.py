@@ -1,0 +1,239 @@
+"""The process that trains one run: training.py's loop, driven over a pipe by its Run.
+
+The worker is the loop's Reporter. It owns the model; the server only ever sees copies of
+what it sends. Messages are tuples whose first item names them:
+
+  server -> worker   ("pause",) ("resume",) ("stop",)
+                     ("step",)                 one more training batch, then paused again
+                     ("request", id, kind)     kind in REQUESTS; answered with ("reply", ...)
+  worker -> server   ("status", "paused" | "running", step)
+                     ("ready", steps_per_epoch)            setup done, the clock starts
+                     ("steps", losses, seconds)            float32 arrays, sent every FLUSH_S
+                     ("epoch", record) ("params", ParamSnapshot) ("snapshot", Snapshot)
+                     ("reply", id, payload)
+                     ("end", status, error, step)          the last message
+
+Control is read between batches (``checkpoint``), so Stop takes effect within one batch.
+The worker dies with the server: SIGKILL when its parent goes (prctl), and exit on EOF.
+"""
+
+import ctypes
+import math
+import os
+import resource
+import signal
+import time
+from multiprocessing.connection import Connection
+
+import numpy as np
+import torch
+
+from torchxp_core.config import RunConfig
+from torchxp_core.data import Dataset
+from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.surface import snapshot, surface_grid
+from torchxp_core.training import Diverged, Stopped, fit, prepare
+
+FLUSH_S = 0.05  # step losses go to the server in batches at most this often
+SNAPSHOT_EVERY_S = 0.4  # decision-surface snapshots at most this often (and at the end)
+_PR_SET_PDEATHSIG = 1
+
+
+def main(
+    conn: Connection, cfg: RunConfig, data: Dataset, memory_limit: int, torch_threads: int
+) -> None:
+    """The worker process's entry point: train one run, report, exit."""
+    _die_with_parent()
+    # CUDA maps tens of GB of address space for its context: an address-space cap would refuse
+    # the GPU itself, so only cpu runs get one (a GPU's own memory errors are still caught).
+    if memory_limit and cfg.train.device == "cpu":
+        _limit_address_space(memory_limit)
+    torch.set_num_threads(torch_threads)
+    Worker(conn, cfg, data, memory_limit).run()
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent (the forkserver, or the server) exits."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF still ends the worker
+        pass
+
+
+def _limit_address_space(budget: int) -> None:
+    """Cap this process's address space at what it maps now plus ``budget`` bytes.
+
+    torch reserves far more address space than it touches, so the cap is relative to the
+    process as it starts; a runaway allocation then fails here, not in the server.
+    """
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + budget
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """numpy raises MemoryError; torch's CPU allocator a RuntimeError that says so."""
+    return isinstance(exc, MemoryError) or "can't allocate memory" in str(exc)
+
+
+class Worker:
+    """Trains one run and reports it; answers control messages between batches."""
+
+    def __init__(self, conn: Connection, cfg: RunConfig, data: Dataset, memory_limit: int = 0):
+        self.conn, self.cfg, self.data, self.memory_limit = conn, cfg, data, memory_limit
+        self.setup = None
+        self.grid = None
+        self.step = 0
+        self.epoch = 0
+        self.paused = self.stepping = self.stopping = False
+        self._losses: list[float] = []
+        self._seconds: list[float] = []
+        self._started = time.perf_counter()
+        self._paused_total = 0.0
+        self._last_flush = self._last_snapshot = -math.inf
+
+    def run(self) -> None:
+        status, error = "finished", ""
+        try:
+            self._read_control()  # a pause or stop sent while the process started
+            self.setup = prepare(self.cfg, self.data)
+            self.grid = surface_grid(self.data, self.cfg.train.device)
+            self._send_params(epoch=0)  # the initial weights, so change is measured from them
+            self._started = time.perf_counter()  # the clock measures training, not setup
+            self._send(("ready", self.setup.steps_per_epoch))
+            fit(self.setup, self)
+        except Stopped:
+            status = "stopped"
+        except Diverged as exc:
+            status, error = "diverged", str(exc)
+        except Exception as exc:  # any error ends this run only, with its message
+            status, error = "failed", self._sentence(exc)
+        self._flush()
+        if status in ("finished", "stopped") and self.setup is not None:
+            self._take_snapshot(force=True)  # the model as the run leaves it
+            self._send_params(self.epoch, final=True)
+        self._send(("end", status, error, self.step))
+
+    def _sentence(self, exc: Exception) -> str:
+        text = f"{type(exc).__name__}: {exc}"
+        if out_of_memory(exc) and self.memory_limit:
+            return (
+                f"The run needed more memory than its budget of "
+                f"{self.memory_limit / 2**30:.1f} GiB and was ended; the server and other runs "
+                f"go on. Use fewer samples, a smaller model or a smaller batch. ({text})"
+            )
+        return text
+
+    # --- Reporter (called by training.fit) -------------------------------------------------
+    def checkpoint(self) -> None:
+        self._read_control()
+        while self.paused and not (self.stepping or self.stopping):
+            self._flush()
+            waited = time.perf_counter()
+            self._handle(self._recv())
+            self._paused_total += time.perf_counter() - waited
+        if self.stopping:
+            raise Stopped
+
+    def on_step(self, loss: float) -> None:
+        self.step += 1
+        self._losses.append(loss)
+        self._seconds.append(time.perf_counter() - self._started - self._paused_total)
+        if self.stepping:  # the one batch a Step asked for: flush it, then hold again
+            self.stepping = False
+            self._flush()
+            self._send(("status", "paused", self.step))
+        elif time.perf_counter() - self._last_flush >= FLUSH_S:
+            self._flush()
+
+    def on_epoch(self, epoch: int, results: dict[str, dict]) -> None:
+        self._flush()
+        self.epoch = epoch
+        elapsed = time.perf_counter() - self._started - self._paused_total
+        record = {"epoch": epoch, "step": self.step, "elapsed_s": elapsed}
+        for phase, metrics in results.items():
+            record.update({f"{phase}_{name}": value for name, value in metrics.items()})
+        self._send(("epoch", record))
+        self._send_params(epoch)
+        self._take_snapshot()
+
+    # --- messages --------------------------------------------------------------------------
+    def _send(self, message: tuple) -> None:
+        try:
+            self.conn.send(message)
+        except OSError:  # the server is gone: nobody to train for
+            os._exit(0)
+
+    def _recv(self) -> tuple:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+
+    def _read_control(self) -> None:
+        try:
+            while self.conn.poll():
+                self._handle(self._recv())
+        except (EOFError, OSError):
+            os._exit(0)
+
+    def _handle(self, message: tuple) -> None:
+        kind = message[0]
+        if kind == "pause" and not self.paused:
+            self.paused = True
+            self._flush()
+            self._send(("status", "paused", self.step))
+        elif kind == "resume" and self.paused:
+            self.paused = self.stepping = False
+            self._send(("status", "running", self.step))
+        elif kind == "step" and self.paused:
+            self.stepping = True
+        elif kind == "stop":
+            self.stopping = True
+        elif kind == "request":
+            _, request_id, what = message
+            answer = REQUESTS[what](self) if what in REQUESTS and self.setup else None
+            self._send(("reply", request_id, answer))
+
+    def _flush(self) -> None:
+        self._last_flush = time.perf_counter()
+        if self._losses:
+            losses = np.asarray(self._losses, np.float32)
+            seconds = np.asarray(self._seconds, np.float32)
+            self._losses, self._seconds = [], []
+            self._send(("steps", losses, seconds))
+
+    def params_now(self, epoch: int, final: bool = False) -> ParamSnapshot:
+        """Copies of every parameter, its gradient and the model's buffers (BatchNorm's)."""
+        model = self.setup.model
+        weights, grads = {}, {}
+        for name, param in model.named_parameters():
+            weights[name] = param.detach().float().cpu().numpy().copy()
+            grad = param.grad
+            grads[name] = None if grad is None else grad.detach().float().cpu().numpy().copy()
+        buffers = {name: b.detach().cpu().numpy().copy() for name, b in model.named_buffers()}
+        return ParamSnapshot(self.step, epoch, weights, grads, buffers, final)
+
+    def _send_params(self, epoch: int, final: bool = False) -> None:
+        # Once per epoch, not per step: a few KB for these models, off the hot path.
+        self._send(("params", self.params_now(epoch, final)))
+
+    def _take_snapshot(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.grid is None or (not force and now - self._last_snapshot < SNAPSHOT_EVERY_S):
+            return
+        self._last_snapshot = now
+        snap = snapshot(self.setup.model, self.setup.loss, self.grid, self.step, self.epoch)
+        self._send(("snapshot", snap))
+
+
+# What a page may ask a live run for, answered between two batches. The "inside the network"
+# views add their requests here (activations over the input plane, one image's feature maps).
+REQUESTS = {
+    "params": lambda w: w.params_now(w.epoch),
+    "snapshot": lambda w: (
+        None if w.grid is None else snapshot(w.setup.model, w.setup.loss, w.grid, w.step, w.epoch)
+    ),
+}
