@@ -49,6 +49,7 @@ def _timed(page: Page, button: str, done) -> float:
         except Exception:  # the element is being redrawn: look again
             pass
         if time.perf_counter() - started > 60:
+            page.screenshot(path="/tmp/ui_latency_timeout.png")
             raise TimeoutError(f"{button}: no visible change within 60 s")
         time.sleep(POLL_S)
 

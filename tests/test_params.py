@@ -59,7 +59,8 @@ def test_frozen_layer_weights_stay_exactly_unchanged_through_a_real_run() -> Non
         run.join(timeout=10)
     assert run.status == Status.FINISHED, run.error
     history = run.log.param_history()
-    assert [s.epoch for s in history] == [0, 1, 2, 3, 4]  # epoch 0: the initial weights
+    epochs = [s.epoch for s in history]  # at most 4 a second: not every epoch of a fast run
+    assert epochs[0] == 0 and epochs[-1] == 4 and epochs == sorted(set(epochs))  # 0: initial
     first, last = history[0], history[-1]
     for name in first.weights:
         moved = np.abs(last.weights[name] - first.weights[name]).max()
@@ -72,7 +73,7 @@ def test_frozen_layer_weights_stay_exactly_unchanged_through_a_real_run() -> Non
     assert (change.drop(index="2")["max |Δw|"] > 0).all()
 
     norms = params.norm_history(history)
-    assert len(norms) == 5 * len(first.weights)
+    assert len(norms) == len(history) * len(first.weights)
     assert norms[norms["layer"] == "2"]["grad_norm"].isna().all()
     row = norms[(norms["epoch"] == 4) & (norms["param"] == "0.weight")].iloc[0]
     assert row["weight_norm"] == pytest.approx(float(np.linalg.norm(last.weights["0.weight"])))
