@@ -30,7 +30,7 @@ mine = runs.runs(owner=tab_id())
 run = runs.get(st.session_state.get("lab.run_id", ""))
 twin = runs.get(st.session_state.get("lab.twin_id", ""))
 
-buttons = st.columns([1, 1, 1, 1, 3])
+buttons = st.columns([1, 4])
 with_twin = bool(config and config.train.pitfalls) and st.toggle(
     "Also run the correct twin (same seed and data, no mistake) and overlay the curves",
     value=True, key="lab.with_twin",
@@ -42,27 +42,18 @@ if buttons[0].button(
     try:
         configs = [config, lab.without_pitfalls(config)] if with_twin else [config]
         started = runs.start_many(configs, owner=tab_id())
+        for r in started:  # a worker starts in ~50 ms: draw the first points, not empty charts
+            r.wait_for_first_step(timeout=1.0)
         run, twin = started[0], started[1] if with_twin else None
         st.session_state["lab.run_id"] = run.id
         st.session_state["lab.twin_id"] = twin.id if twin else ""
     except RunLimitError as exc:
         st.error(str(exc))
-shown = [r for r in (run, twin) if r is not None]
-if any(r.active for r in shown):
-    if any(r.status == "paused" for r in shown):
-        buttons[1].button("Resume", icon=":material/resume:", on_click=lab.each(shown, "resume"))
-        buttons[3].button(
-            "Step", icon=":material/skip_next:", on_click=lab.each(shown, "step_once"),
-            help="Train exactly one more batch, then stay paused.",
-        )  # fmt: skip
-    else:
-        buttons[1].button("Pause", icon=":material/pause:", on_click=lab.each(shown, "pause"))
-    buttons[2].button("Stop", icon=":material/stop:", on_click=lab.each(shown, "stop"))
 ids = [r.id for r in reversed(mine)]
 if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
 if len(ids) > 1:
-    chosen = buttons[4].selectbox(
+    chosen = buttons[1].selectbox(
         "Run shown", ids, index=ids.index(run.id) if run is not None else 0,
         label_visibility="collapsed",
     )  # fmt: skip

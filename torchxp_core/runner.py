@@ -153,6 +153,11 @@ class Run:
         """The worker stops before its next batch; ``wait`` blocks until the run has ended."""
         self._control(("stop",), lambda: not self.active, CONTROL_WAIT_S if wait else 0.0)
 
+    def wait_for_first_step(self, timeout: float = 1.0) -> bool:
+        """Block until the run has a step to show (or has ended); False after ``timeout``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.step > 0 or not self.active, timeout)
+
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()

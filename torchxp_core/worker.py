@@ -40,6 +40,9 @@ SNAPSHOT_EVERY_S = 0.4  # decision-surface snapshots at most this often (and at 
 # epoch of moons is ~10 ms, and copying, pickling and storing every one cost ~5 % of training.
 PARAMS_EVERY_S = 0.25
 _PR_SET_PDEATHSIG = 1
+# Workers yield the CPU to the server and the browser: a run may use every idle core, but
+# a click must not wait behind it (on 2 cores, two runs would otherwise take both).
+NICENESS = 10
 
 
 def main(
@@ -47,6 +50,7 @@ def main(
 ) -> None:
     """The worker process's entry point: train one run, report, exit."""
     _die_with_parent()
+    os.nice(NICENESS)
     # CUDA maps tens of GB of address space for its context: an address-space cap would refuse
     # the GPU itself, so only cpu runs get one (a GPU's own memory errors are still caught).
     if memory_limit and cfg.train.device == "cpu":
