@@ -20,6 +20,11 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def _control(at: AppTest, name: str) -> None:
+    """Click Pause, Resume, Step or Stop in the run's control bar."""
+    at.segmented_control(key="lab.control").set_value(name).run()
+
+
 def _wait_for_status(at: AppTest, word: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,7 +55,7 @@ def test_train_draws_live_charts_and_stop_ends_the_run():
     charts = at.get("plotly_chart")
     titles = " ".join(c.proto.spec for c in charts)
     assert "Training loss per step" in titles and "Decision surface" in titles
-    _button(at, "Stop").click().run()
+    _control(at, "Stop")
     _wait_for_status(at, "stopped")
     assert not at.exception
 
@@ -65,16 +70,16 @@ def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
     at.sidebar.number_input(key="w:train.epochs").set_value(5000)
     _button(at, "Train").click().run()
     _wait_for_status(at, "running")
-    _button(at, "Pause").click().run()
+    _control(at, "Pause")
     _wait_for_status(at, "paused")
     at.run()
     before = _step_of(at)
-    _button(at, "Step").click().run()
+    _control(at, "Step")
     _wait_for_status(at, "paused")
     assert _step_of(at) == before + 1
-    _button(at, "Resume").click().run()
+    _control(at, "Resume")
     _wait_for_status(at, "running")
-    _button(at, "Stop").click().run()
+    _control(at, "Stop")
     _wait_for_status(at, "stopped")
     assert not at.exception
 

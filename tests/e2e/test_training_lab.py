@@ -33,7 +33,7 @@ def test_train_grows_the_curve_and_stop_ends_the_run(app_server: str, page: Page
     assert second > first > 0, f"the step curve did not grow: {first} then {second}"
     expect(page.locator(".gtitle", has_text="Decision surface").first).to_be_visible()
 
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("radio", name="Stop").click()
     expect(page.get_by_text("stopped").first).to_be_visible(timeout=30_000)
     stopped_at = _step_count(page)
     page.wait_for_timeout(2000)

@@ -15,8 +15,8 @@ from torchxp_core.figures import style
 from torchxp_core.metrics import Snapshot
 from torchxp_core.smoothing import LiveCurve, decimate
 
-MAX_POINTS = 1500  # per line; about 12 KB of float32 pairs
-MAX_SCATTER = 1500  # data points drawn over a decision surface
+MAX_POINTS = 600  # per line: about one vertex per pixel of a projected chart
+MAX_SCATTER = 500  # data points drawn over a decision surface (SVG: one node each)
 # TensorFlow Playground's orange/blue, then a qualitative palette for more classes.
 CLASS_COLORS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
@@ -58,7 +58,9 @@ def _line(x, y, name: str, color: str, width: float = 2.5, **extra) -> dict:
 
 
 def _markers(x, y, name: str, marker: dict) -> dict:
-    return {"type": "scattergl", "x": x, "y": y, "name": name, "mode": "markers", "marker": marker}
+    # SVG too: at most MAX_SCATTER points, and a GPU-less Chromium spent about half its
+    # redraw time of a training tick on WebGL points (busy 565-650 -> 310-470 ms/s measured).
+    return {"type": "scatter", "x": x, "y": y, "name": name, "mode": "markers", "marker": marker}
 
 
 def step_loss_figure(curve: LiveCurve, log_y: bool = False) -> go.Figure:
