@@ -35,6 +35,7 @@ def test_train_grows_the_curve_and_stop_ends_the_run(app_server: str, page: Page
 
     page.get_by_role("radio", name="Stop").click()
     expect(page.get_by_text("stopped").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(2500)  # the charts tick every 2 s: let them show the last step
     stopped_at = _step_count(page)
     page.wait_for_timeout(2000)
     assert _step_count(page) == stopped_at, "steps kept coming after Stop"
