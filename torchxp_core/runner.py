@@ -33,7 +33,7 @@ from torchxp_core.surface import SurfaceGrid, surface_grid
 TORCH_THREADS = 1
 # A worker may map this much beyond what it maps at start; past it, that run fails alone.
 MEMORY_BUDGET = int(os.environ.get("TORCHXP_MEMORY_BUDGET_MB", "4096")) * 2**20
-CONTROL_WAIT_S = 1.0  # how long a button's call waits for the worker to confirm it
+CONTROL_WAIT_S = 1.0  # how long a control call waits for the worker to confirm it
 
 _METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 _CONTEXT = multiprocessing.get_context(_METHOD)
@@ -127,7 +127,8 @@ class Run:
         self._outbox: list[tuple] = []  # control sent before the worker exists
         self._send_lock = threading.Lock()
         self._changed = threading.Condition()  # notified on every message from the worker
-        self._replies: dict[int, object] = {}
+        self._replies: dict[int, object] = {}  # answers to requests still waited for
+        self._waiting: set[int] = set()
         self._request_ids = itertools.count(1)
         self._thread = threading.Thread(target=self._main, name=f"torchxp-{run_id}", daemon=True)
 
@@ -170,8 +171,11 @@ class Run:
         if not self.active:
             return None
         request_id = next(self._request_ids)
+        with self._changed:
+            self._waiting.add(request_id)
         self._control(("request", request_id, kind), lambda: request_id in self._replies, timeout)
         with self._changed:
+            self._waiting.discard(request_id)  # a late answer is then dropped, not kept
             return self._replies.pop(request_id, None)
 
     def params_now(self) -> ParamSnapshot | None:
@@ -292,7 +296,7 @@ class Run:
                     self.status = Status.RUNNING
             elif kind == "status":
                 self._on_status(message[1])
-            elif kind == "reply":
+            elif kind == "reply" and message[1] in self._waiting:
                 self._replies[message[1]] = message[2]
             elif kind == "end":
                 _, status, error, _step = message
