@@ -61,12 +61,6 @@ class Graph:
     ops: list[OpNode] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
 
-    def tensor(self, name: str) -> TensorNode:
-        return next(t for t in self.tensors if t.name == name)
-
-    def op_names(self) -> list[str]:
-        return sorted(op.name for op in self.ops)
-
 
 def _fn_name(fn) -> str:
     return type(fn).__name__

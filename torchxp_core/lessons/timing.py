@@ -33,10 +33,3 @@ def measure_many(
             synchronize(device)
             times[name][i] = time.perf_counter() - start
     return times
-
-
-def measure(
-    fn: Callable[[], object], device: str, repeats: int = 15, warmup: int = 3
-) -> np.ndarray:
-    """Seconds per call of one callable, shape (repeats,)."""
-    return measure_many({"fn": fn}, device, repeats, warmup)["fn"]
