@@ -12,6 +12,7 @@ from torchxp_core import config as cfgmod
 from torchxp_core import params
 from torchxp_core.figures import autograd as autograd_figs
 from torchxp_core.figures import training as figs
+from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
 
@@ -95,7 +96,7 @@ def charts(run: Run, smoothing: float, log_y: bool) -> None:
             build = figs.curve_figure if len(axes) == 1 else figs.surface_figure
             st.plotly_chart(build(snap, axes, run.data), key="chart-surface",
                             width="stretch")  # fmt: skip
-        metric = "accuracy" if run.cfg.loss.task == "classification" else "rmse"
+        metric = "accuracy" if run.cfg.loss.task == CLASSIFICATION else "rmse"
         title = "Accuracy per epoch" if metric == "accuracy" else "RMSE per epoch"
         st.plotly_chart(figs.epoch_figure(columns, metric, title), key="chart-epoch-metric",
                         width="stretch")  # fmt: skip
@@ -122,7 +123,7 @@ def twin_charts(mistake: Run, twin: Run, smoothing: float) -> None:
     pitfalls = ", ".join(cfgmod.PITFALLS[p] for p in mistake.cfg.train.pitfalls)
     st.caption(f"{mistake.id}: {pitfalls} · {twin.id}: the same run done right")
     a, b = mistake.log.epoch_columns(), twin.log.epoch_columns()
-    metric = "val_accuracy" if mistake.cfg.loss.task == "classification" else "val_rmse"
+    metric = "val_accuracy" if mistake.cfg.loss.task == CLASSIFICATION else "val_rmse"
     left, middle, right = st.columns(3)
     fig = figs.twin_step_figure(_curve(mistake, smoothing), _curve(twin, smoothing))
     left.plotly_chart(fig, key="chart-twin-steps", width="stretch")

@@ -10,7 +10,7 @@ from torchxp_core import config as cfgmod
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from torchxp_core.data import DATASETS, n_classes
 from torchxp_core.devices import available_devices
-from torchxp_core.losses import LOSSES
+from torchxp_core.losses import CLASSIFICATION, LOSSES
 from torchxp_core.optimizers import MOMENTUM_OPTIMIZERS, OPTIMIZERS
 
 DEFAULTS = RunConfig()
@@ -76,7 +76,7 @@ def _data_section() -> dict:
                                    min_value=100, max_value=5000, step=100)  # fmt: skip
         raw["noise"] = _widget(st.slider, "Noise", "data.noise",
                                min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
-    if info.task == "classification" and not info.classes:
+    if info.task == CLASSIFICATION and not info.classes:
         raw["n_classes"] = _widget(st.slider, "Classes", "data.n_classes",
                                    min_value=max(2, info.min_classes), max_value=8)  # fmt: skip
     raw["val_fraction"] = _widget(st.slider, "Validation fraction", "data.val_fraction",

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from torchxp_core.data import Dataset
 from torchxp_core.figures import style
+from torchxp_core.losses import REGRESSION
 from torchxp_core.metrics import Snapshot
 from torchxp_core.smoothing import LiveCurve, decimate
 
@@ -111,7 +112,7 @@ def _points(data: Dataset):
 
 def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> dict:
     heatmap = {"type": "heatmap", "x": gx, "y": gy, "z": snap.values}
-    if data.task == "regression":
+    if data.task == REGRESSION:
         return {**heatmap, "colorscale": "Viridis", "colorbar": {"title": {"text": "ŷ"}},
                 "zsmooth": "best"}  # fmt: skip
     if snap.confidence is None:  # binary: P(class 1), white where the model is unsure
@@ -131,7 +132,7 @@ def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figu
     x, y = _points(data)
     gx, gy = axes
     traces = [] if snap is None else [_surface(snap, gx, gy, data)]
-    if data.task == "regression":
+    if data.task == REGRESSION:
         marker = {"color": y, "colorscale": "Viridis", "size": 6,
                   "line": {"width": 0.5, "color": "white"}}  # fmt: skip
         traces.append(_markers(x[:, 0], x[:, 1], "data", marker))
@@ -140,7 +141,7 @@ def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figu
             marker = {"color": CLASS_COLORS[c % 10], "size": 6,
                       "line": {"width": 0.7, "color": "white"}}  # fmt: skip
             traces.append(_markers(x[y == c, 0], x[y == c, 1], f"class {c}", marker))
-    title = "Decision surface" if data.task != "regression" else "Prediction ŷ over the plane"
+    title = "Decision surface" if data.task != REGRESSION else "Prediction ŷ over the plane"
     if snap is not None:
         title += f" · epoch {snap.epoch}"
     fig = _figure(traces, title, "surface", x_title="x₁", y_title="x₂", height=460)
