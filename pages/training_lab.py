@@ -35,10 +35,16 @@ with_twin = bool(config and config.train.pitfalls) and st.toggle(
     "Also run the correct twin (same seed and data, no mistake) and overlay the curves",
     value=True, key="lab.with_twin",
 )  # fmt: skip
+# One run per tab: while this tab's run trains, the button restarts it instead of hiding it.
+training = [r for r in (run, twin) if r is not None and r.active and r.owner == tab_id()]
 if buttons[0].button(
-    "Train", type="primary", icon=":material/play_arrow:", disabled=config is None,
-    help="Start a new run with the settings in the sidebar.",
+    "Restart" if training else "Train", type="primary", disabled=config is None,
+    icon=":material/restart_alt:" if training else ":material/play_arrow:",
+    help="Stop the run shown and start a new one with the settings in the sidebar."
+    if training else "Start a new run with the settings in the sidebar.",
 ):  # fmt: skip
+    for r in training:
+        r.stop(wait=True)  # frees its slot before the new run asks for one
     try:
         configs = [config, lab.without_pitfalls(config)] if with_twin else [config]
         started = runs.start_many(configs, owner=tab_id())

@@ -84,6 +84,24 @@ def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
     assert not at.exception
 
 
+def test_train_while_a_run_trains_restarts_it_instead_of_leaving_it_hidden():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.epochs").set_value(5000)
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "running")
+    from ui.state import registry
+
+    first = registry().get(at.session_state["lab.run_id"])
+    _button(at, "Restart").click().run()
+    _wait_for_status(at, "running")
+    assert first.status == "stopped"
+    training = [r for r in registry().runs() if r.active]
+    assert [r.id for r in training] == [at.session_state["lab.run_id"]]  # the one shown
+    _control(at, "Stop")
+    _wait_for_status(at, "stopped")
+    assert not at.exception
+
+
 def test_bad_hidden_sizes_give_a_sentence_and_keep_every_other_setting():
     at = _lab()
     at.sidebar.slider(key="w:data.noise").set_value(0.45)
