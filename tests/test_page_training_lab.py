@@ -45,19 +45,29 @@ def test_the_lab_opens_with_defaults_that_can_train():
     assert not at.error
 
 
-def test_train_draws_live_charts_and_stop_ends_the_run():
+def _training_lab() -> AppTest:
+    """The lab with a long run started and training."""
     at = _lab()
     at.sidebar.number_input(key="w:train.epochs").set_value(5000)
     _button(at, "Train").click().run()
     _wait_for_status(at, "running")
+    return at
+
+
+def _stop(at: AppTest) -> None:
+    _control(at, "Stop")
+    _wait_for_status(at, "stopped")
+    assert not at.exception
+
+
+def test_train_draws_live_charts_and_stop_ends_the_run():
+    at = _training_lab()
     time.sleep(1.0)
     at.run()
     charts = at.get("plotly_chart")
     titles = " ".join(c.proto.spec for c in charts)
     assert "Training loss per step" in titles and "Decision surface" in titles
-    _control(at, "Stop")
-    _wait_for_status(at, "stopped")
-    assert not at.exception
+    _stop(at)
 
 
 def _step_of(at: AppTest) -> int:
@@ -66,10 +76,7 @@ def _step_of(at: AppTest) -> int:
 
 
 def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
-    at = _lab()
-    at.sidebar.number_input(key="w:train.epochs").set_value(5000)
-    _button(at, "Train").click().run()
-    _wait_for_status(at, "running")
+    at = _training_lab()
     _control(at, "Pause")
     _wait_for_status(at, "paused")
     at.run()
@@ -79,16 +86,11 @@ def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
     assert _step_of(at) == before + 1
     _control(at, "Resume")
     _wait_for_status(at, "running")
-    _control(at, "Stop")
-    _wait_for_status(at, "stopped")
-    assert not at.exception
+    _stop(at)
 
 
 def test_train_while_a_run_trains_restarts_it_instead_of_leaving_it_hidden():
-    at = _lab()
-    at.sidebar.number_input(key="w:train.epochs").set_value(5000)
-    _button(at, "Train").click().run()
-    _wait_for_status(at, "running")
+    at = _training_lab()
     from ui.state import registry
 
     first = registry().get(at.session_state["lab.run_id"])
@@ -97,9 +99,7 @@ def test_train_while_a_run_trains_restarts_it_instead_of_leaving_it_hidden():
     assert first.status == "stopped"
     training = [r for r in registry().runs() if r.active]
     assert [r.id for r in training] == [at.session_state["lab.run_id"]]  # the one shown
-    _control(at, "Stop")
-    _wait_for_status(at, "stopped")
-    assert not at.exception
+    _stop(at)
 
 
 def test_bad_hidden_sizes_give_a_sentence_and_keep_every_other_setting():
