@@ -116,7 +116,8 @@ with model_tab:
     source = st.radio(
         "Model", sources, horizontal=True, key="ag.source",
         format_func=lambda s: "as the Training Lab would build it now" if s == "settings"
-        else f"{s}'s weights right now ({registry().get(s).status})",
+        else f"{s}'s {'weights right now' if registry().get(s).active else 'final weights'} "
+        f"({registry().get(s).status})",
     )  # fmt: skip
     cfg = settings.current_config()
     pv = None
