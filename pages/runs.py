@@ -5,7 +5,7 @@ import streamlit as st
 from torchxp_core import compare, export
 from torchxp_core.figures import compare as figs
 from torchxp_core.runner import ACTIVE
-from ui import history_state, settings
+from ui import history_state, share, text
 from ui.navigation import ensure_app
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
@@ -93,10 +93,7 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
     if one.id in live:
         st.session_state["lab.run_id"] = live[one.id].id
     else:
-        for section, values in one.settings.items():
-            for key, value in values.items():
-                value = ",".join(map(str, value)) if key == "hidden" else value
-                settings.put(f"{section}.{key}", value)
+        share.load_stored(one.settings, one.name)  # checked as a link is; the lab says what not
     st.switch_page("pages/training_lab.py")
 acts[1].download_button(
     "Export as script", lambda: export.script(one.settings, one.name), f"{one.id}.py",
@@ -107,7 +104,7 @@ if acts[3].button("Delete…", icon=":material/delete:", key="runs.delete",
                   disabled=one.status in ACTIVE):  # fmt: skip
     st.session_state["runs.confirm"] = one.id
 if st.session_state.get("runs.confirm") == one.id:
-    st.warning(f"Delete **{one.name}** ({one.id}) and all its metrics for good?")
+    st.warning(f"Delete **{text.plain(one.name)}** ({one.id}) and all its metrics for good?")
     yes, no = st.columns([1, 6])
     if yes.button("Yes, delete", type="primary", key="runs.delete.yes"):
         db.delete(one.id)

@@ -48,11 +48,18 @@ def format_value(value) -> str:
     return str(value)
 
 
+def plot_text(text: str) -> str:
+    """Text for a plotly legend: plotly reads <a href>, <b> and <br> in names, so a run
+    named '<a href=...>' would be a link; as entities it shows as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def label(run: StoredRun, keys: list[str]) -> str:
-    """The run's name and the values of the settings that differ: 'run-3 (lr=0.1)'."""
+    """The run's name and the values of the settings that differ: 'run-3 (lr=0.1)', as plotly
+    text (see plot_text)."""
     flat = flatten(run.settings)
     parts = [f"{short_key(k)}={format_value(flat.get(k))}" for k in keys]
-    return f"{run.name} ({', '.join(parts)})" if parts else run.name
+    return plot_text(f"{run.name} ({', '.join(parts)})" if parts else run.name)
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,11 @@ def band(
     seeds = ", ".join(f"{r.setting('train.seed')}" for r in group)
     text = name or f"{group[0].name} + {len(group) - 1} more"
     return Band(
-        f"{text}: mean ± 1 std over seeds {seeds}", x, smooth.mean(0), smooth.std(0), len(group)
+        plot_text(f"{text}: mean ± 1 std over seeds {seeds}"),
+        x,
+        smooth.mean(0),
+        smooth.std(0),
+        len(group),
     )
 
 

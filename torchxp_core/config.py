@@ -35,6 +35,31 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def _shown(value, limit: int = 40) -> str:
+    """A value as a message quotes it: its repr, cut short (links can be long)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _layer_names(value) -> tuple[str, ...]:
+    """Frozen layers as the model names them: ("0", "3"); whole numbers are taken too."""
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise ValueError(
+            f"Frozen layers are a list of layer numbers, like 0,3; not {_shown(value)}."
+        )
+    names = []
+    for name in value:
+        text = str(name) if isinstance(name, int) and not isinstance(name, bool) else name
+        if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 3:
+            raise ValueError(
+                f"Frozen layers are named by their number in the model, like 0 or 3; "
+                f"{_shown(name)} is not one."
+            )
+        if str(int(text)) not in names:
+            names.append(str(int(text)))
+    return tuple(names)
+
+
 def _check_number(name: str, value, low: float, high: float, *, integer: bool = False) -> None:
     kind = "a whole number" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -96,7 +121,7 @@ class ModelConfig:
                 f"Unknown activation '{self.activation}'. Choose one of: {', '.join(ACTIVATIONS)}."
             )
         _check_number("Dropout", self.dropout, 0.0, 0.95)
-        object.__setattr__(self, "frozen", tuple(str(name) for name in self.frozen))
+        object.__setattr__(self, "frozen", _layer_names(self.frozen))
 
 
 @dataclass(frozen=True)

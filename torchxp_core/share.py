@@ -11,6 +11,7 @@ from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig,
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 LIST_FIELDS = {"model.hidden", "model.frozen", "train.pitfalls"}  # comma-separated in a URL
 DEFAULTS = RunConfig()
+KEYS = tuple(f"{sec}.{f.name}" for sec, cls in SECTIONS.items() for f in fields(cls))  # in order
 
 
 def _text(value) -> str:
@@ -33,6 +34,23 @@ def to_query(cfg: RunConfig) -> dict[str, str]:
     return query
 
 
+def query_of(settings: dict) -> dict[str, str]:
+    """Stored settings ({"train": {"lr": 0.1}}) as link text, to be read back by from_query."""
+    if not isinstance(settings, dict):
+        return {}
+    return {
+        f"{section}.{name}": _text(value)
+        for section, values in settings.items()
+        if isinstance(values, dict)
+        for name, value in values.items()
+    }
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """A key or value as a warning quotes it, cut short: a link can be megabytes long."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _parse(key: str, text: str, default):
     if key == "model.hidden":
         return parse_hidden(text)
@@ -43,14 +61,14 @@ def _parse(key: str, text: str, default):
             return True
         if text.lower() in ("0", "false", "no", "off"):
             return False
-        raise ValueError(f"'{text}' is not on or off (1/0).")
+        raise ValueError(f"{_quoted(text)} is not on or off (1/0).")
     if isinstance(default, str):
         return text
     try:
         return int(text) if isinstance(default, int) else float(text)
     except ValueError:
         kind = "a whole number" if isinstance(default, int) else "a number"
-        raise ValueError(f"'{text}' is not {kind}.") from None
+        raise ValueError(f"{_quoted(text)} is not {kind}.") from None
 
 
 def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
@@ -60,9 +78,9 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
     the values accepted so far plus this one, so the section's own validation (ranges,
     names, devices, "Nesterov needs sgd") decides, in its own words.
     """
-    order = [f"{sec}.{f.name}" for sec, cls in SECTIONS.items() for f in fields(cls)]
+    order = KEYS
     accepted: dict[str, dict] = {section: {} for section in SECTIONS}
-    warnings = [f"Ignored unknown setting '{key}'." for key in query if key not in order]
+    warnings = [f"Ignored unknown setting {_quoted(key)}." for key in query if key not in order]
     for key in (k for k in order if k in query):
         section, name = key.split(".")
         text = str(query[key])
@@ -70,7 +88,8 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
             value = _parse(key, text, getattr(getattr(DEFAULTS, section), name))
             SECTIONS[section](**{**accepted[section], name: value})
         except (ValueError, TypeError) as exc:
-            warnings.append(f"Ignored {key}={text!r}: {str(exc).rstrip('.')}; using the default.")
+            reason = str(exc).rstrip(".")
+            warnings.append(f"Ignored {key}={_quoted(text)}: {reason}; using the default.")
             continue
         accepted[section][name] = value
     values = {f"{sec}.{name}": v for sec, part in accepted.items() for name, v in part.items()}

@@ -4,9 +4,19 @@ import streamlit as st
 
 from torchxp_core import share
 from torchxp_core.config import RunConfig
-from ui import settings
+from ui import settings, text
 
 KEEP = ("present",)  # app-wide parameters that the settings must not wipe
+LINK = "This link had settings torchxp could not use:"
+
+
+def _load(query: dict[str, str], intro: str) -> None:
+    """Put the query's valid settings into this tab; keep a warning of what was dropped."""
+    values, problems = share.from_query(query)
+    for key, value in values.items():
+        settings.put(key, ",".join(map(str, value)) if key == "model.hidden" else value)
+    if problems:
+        st.session_state["share.problems"] = (intro, problems)
 
 
 def load_from_url() -> None:
@@ -14,18 +24,23 @@ def load_from_url() -> None:
     if st.session_state.get("share.loaded"):
         return
     st.session_state["share.loaded"] = True
-    query = {k: v for k, v in st.query_params.to_dict().items() if k not in KEEP}
-    values, problems = share.from_query(query)
-    for key, value in values.items():
-        settings.put(key, ",".join(map(str, value)) if key == "model.hidden" else value)
-    if problems:
-        st.session_state["share.problems"] = problems
+    _load({k: v for k, v in st.query_params.to_dict().items() if k not in KEEP}, LINK)
+
+
+def load_stored(stored: dict, name: str) -> None:
+    """A stored run's settings into this tab, checked as a link's are (the store is a file
+    anyone could have edited); the lab then says what was dropped."""
+    for key in share.KEYS:
+        settings.put(key, settings.default(key))  # a setting the run cannot give is the default
+    _load(share.query_of(stored), f"The run {name} had settings torchxp could not use:")
 
 
 def show_problems() -> None:
-    problems = st.session_state.pop("share.problems", None)
+    intro, problems = st.session_state.pop("share.problems", ("", []))
     if problems:
-        st.warning("This link had settings torchxp could not use:\n\n- " + "\n- ".join(problems))
+        # The sentences quote keys and values from outside: shown as typed, never as Markdown.
+        items = "\n- ".join(text.plain(p) for p in problems)
+        st.warning(f"{text.plain(intro)}\n\n- {items}")
 
 
 def write_to_url(config: RunConfig | None) -> None:
