@@ -70,3 +70,70 @@ def test_hidden_sizes_parse_from_text():
     assert parse_hidden("") == ()
     with pytest.raises(ValueError, match="'0' is not one"):
         parse_hidden("8,0")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"model": {"hidden": "²"}}, "'²' is not one"),  # isdigit() but not int()
+        ({"model": {"hidden": "9" * 5000}}, "A hidden size must be between 1 and 4096"),
+        ({"model": {"hidden": 8}}, "model.hidden must be a list"),
+        ({"model": {"frozen": "01"}}, "model.frozen must be a list"),  # not ('0', '1')
+        ({"model": {"frozen": ["x"]}}, "named by their number in the model"),
+        ({"model": {"frozen": ["9"]}}, "Layer 9 has no parameters to freeze in this model"),
+        ({"model": {"batch_norm": "no"}}, "model.batch_norm must be true or false"),
+        ({"data": {"standardize": 0}}, "data.standardize must be true or false"),
+        ({"train": {"nesterov": "yes"}}, "train.nesterov must be true or false"),
+        ({"train": {"loss": ["mse"]}}, "train.loss must be text"),
+        ({"train": {"pitfalls": [["forget_eval"]]}}, "train.pitfalls must be a list of names"),
+        ({"data": {"n_samples": 10**400}}, "data.n_samples must be a number of sensible size"),
+        ({"train": {"lr": "0.1"}}, "train.lr must be a number, not '0.1'"),
+        ({"data": {}, 1: {}}, "Unknown settings section"),  # keys of any type
+        ([], "must be a JSON object"),
+    ],
+)
+def test_settings_from_outside_fail_with_a_sentence_naming_the_setting(raw, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig.from_dict(raw)
+
+
+def test_huge_numbers_built_directly_are_refused_without_overflow():
+    with pytest.raises(ValueError, match="Number of samples must be between"):
+        DataConfig(n_samples=10**400)
+    with pytest.raises(ValueError, match="a number that large"):
+        ModelConfig(hidden=(10**400,))
+
+
+@pytest.mark.parametrize("dataset", ["moons", "digits", "curve"])
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+@pytest.mark.parametrize("loss", ["default", "bce"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"hidden": ()},
+        {"hidden": (8,)},
+        {"hidden": (8, 4), "batch_norm": True},
+        {"hidden": (8, 4, 2), "dropout": 0.2},
+        {"hidden": (4, 4), "batch_norm": True, "dropout": 0.5},
+    ],
+)
+def test_the_layers_that_can_be_frozen_are_those_the_built_model_has(dataset, kind, loss, model):
+    from torchxp_core import data
+    from torchxp_core.config import layers_with_parameters
+    from torchxp_core.models import build_model, trainable_layers
+
+    info = data.DATASETS[dataset]
+    if kind == "cnn" and not info.image:
+        return
+    train = {"loss": "mse"} if info.task == "regression" else {}
+    if loss == "bce":
+        if info.task == "regression":
+            return
+        train = {"loss": "bce"}
+        dataset_cfg = DataConfig(dataset=dataset, n_classes=2)
+        if data.n_classes(dataset_cfg) != 2:
+            return
+    cfg = RunConfig(DataConfig(dataset=dataset), ModelConfig(kind=kind, **model),
+                    TrainConfig(**train))  # fmt: skip
+    built = build_model(cfg.model, (1, 8, 8) if info.image else (2,), 2, cfg.loss)
+    assert layers_with_parameters(cfg.model, info.image) == tuple(trainable_layers(built))

@@ -26,17 +26,22 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     sizes = []
     for part in parts:
-        if not part.isdigit() or int(part) == 0:
+        # isascii: str.isdigit() also takes '²' and '٣', which int() refuses or reads otherwise.
+        if not (part.isascii() and part.isdigit()) or not part.strip("0"):
             raise ValueError(
                 f"Hidden sizes are positive whole numbers separated by commas, like 64,32; "
-                f"'{part}' is not one."
+                f"{_shown(part)} is not one."
             )
+        if len(part.lstrip("0")) > 6:  # int() of 4,300+ digits raises in Python's own words
+            raise ValueError(f"A hidden size must be between 1 and 4096; got {_shown(part)}.")
         sizes.append(int(part))
     return tuple(sizes)
 
 
 def _shown(value, limit: int = 40) -> str:
     """A value as a message quotes it: its repr, cut short (links can be long)."""
+    if isinstance(value, int) and abs(value) > 10**12:
+        return "a number that large"  # repr of a 5,000-digit int raises ValueError
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -63,11 +68,17 @@ def _layer_names(value) -> tuple[str, ...]:
 def _check_number(name: str, value, low: float, high: float, *, integer: bool = False) -> None:
     kind = "a whole number" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be {kind}, not {value!r}.")
-    if integer and not float(value).is_integer():
-        raise ValueError(f"{name} must be {kind}, not {value!r}.")
-    if not math.isfinite(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}; got {value!r}.")
+        raise ValueError(f"{name} must be {kind}, not {_shown(value)}.")
+    # Floats only: float() of a huge int overflows, and ints are whole and finite anyway.
+    if isinstance(value, float) and integer and not value.is_integer():
+        raise ValueError(f"{name} must be {kind}, not {_shown(value)}.")
+    if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}; got {_shown(value)}.")
+
+
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is on or off (true or false), not {_shown(value)}.")
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,8 @@ class ModelConfig:
             raise ValueError(f"Unknown model '{self.kind}'. Choose one of: mlp, cnn.")
         if isinstance(self.hidden, str):
             object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        if not isinstance(self.hidden, tuple | list):
+            raise ValueError(f"Hidden sizes are a list like 64,32; not {_shown(self.hidden)}.")
         object.__setattr__(self, "hidden", tuple(self.hidden))
         for size in self.hidden:
             _check_number("A hidden size", size, 1, 4096, integer=True)
@@ -121,6 +134,7 @@ class ModelConfig:
                 f"Unknown activation '{self.activation}'. Choose one of: {', '.join(ACTIVATIONS)}."
             )
         _check_number("Dropout", self.dropout, 0.0, 0.95)
+        _check_bool("Batch norm", self.batch_norm)
         object.__setattr__(self, "frozen", _layer_names(self.frozen))
 
 
@@ -168,6 +182,63 @@ class TrainConfig:
                 )
 
 
+def layers_with_parameters(model: ModelConfig, image: bool) -> tuple[str, ...]:
+    """The names (indices) that models.build_model gives its layers with parameters, from the
+    settings alone: ("0", "2", "4") for an MLP 2-16-16-2. ``image``: the data are images."""
+    if model.kind == "cnn":
+        owners, index = [0, 3], 7  # conv, relu, pool, conv, relu, pool, flatten
+    else:
+        owners, index = [], 1 if image else 0  # an MLP on images flattens them first
+    for _ in model.hidden:
+        owners.append(index)  # Linear
+        index += 1
+        if model.batch_norm:
+            owners.append(index)
+            index += 1
+        index += 1 + (model.dropout > 0)  # the activation, then Dropout
+    owners.append(index)  # the head's Linear (a Sigmoid after it has no parameters)
+    return tuple(map(str, owners))
+
+
+def _check_frozen(model: ModelConfig, image: bool) -> None:
+    owners = layers_with_parameters(model, image)
+    for name in model.frozen:
+        if name not in owners:
+            raise ValueError(
+                f"Layer {name} has no parameters to freeze in this model; layers with "
+                f"parameters: {', '.join(owners)}. Unfreeze it or choose one of those."
+            )
+
+
+def _check_types(section: str, values: dict, defaults: object) -> None:
+    """Each value of a section from outside (JSON) has its field's type, before the
+    section's own checks read it: the sentence names the setting and the type it needs."""
+    for name, value in values.items():
+        default = getattr(defaults, name)
+        if isinstance(default, bool):
+            ok, need = isinstance(value, bool), "true or false"
+        elif isinstance(default, int | float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            need = "a number"
+            if ok and isinstance(value, int) and abs(value) > 2**53:
+                ok, need = False, "a number of sensible size"
+        elif isinstance(default, str):
+            ok, need = isinstance(value, str), "text"
+        else:  # a tuple: a list of names or sizes ("64,32" is also taken for hidden sizes)
+            items = value if isinstance(value, list | tuple) else None
+            ok = items is not None and all(
+                isinstance(v, str | int) and not isinstance(v, bool) for v in items
+            )
+            ok = ok or (name == "hidden" and isinstance(value, str))
+            need = "a list of names or numbers"
+        if not ok:
+            raise ValueError(f"Setting {section}.{name} must be {need}, not {_shown(value)}.")
+
+
+def _names(keys) -> str:
+    return ", ".join(sorted(_shown(k, 24) for k in keys))
+
+
 @dataclass(frozen=True)
 class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
@@ -188,6 +259,7 @@ class RunConfig:
                 f"Batch size {self.train.batch_size} is larger than the training set "
                 f"({n_train} samples): lower it or add samples."
             )
+        _check_frozen(self.model, info.image)  # a layer the model lacks fails here, not at Train
 
     @property
     def loss(self) -> losses.LossSpec:
@@ -204,7 +276,10 @@ class RunConfig:
             raise ValueError("Settings must be a JSON object with data, model and train.")
         unknown = set(raw) - {"data", "model", "train"}
         if unknown:
-            raise ValueError(f"Unknown settings section(s): {', '.join(sorted(unknown))}.")
+            raise ValueError(
+                f"Unknown settings section(s): {_names(unknown)}; the sections are data, "
+                f"model and train."
+            )
         parts = {}
         for name, part_cls in (
             ("data", DataConfig),
@@ -217,6 +292,7 @@ class RunConfig:
             known = {f.name for f in fields(part_cls)}
             extra = set(section) - known
             if extra:
-                raise ValueError(f"Unknown {name} setting(s): {', '.join(sorted(extra))}.")
+                raise ValueError(f"Unknown {name} setting(s): {_names(extra)}.")
+            _check_types(name, section, part_cls())
             parts[name] = part_cls(**section)
         return cls(**parts)

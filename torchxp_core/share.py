@@ -87,7 +87,7 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
         try:
             value = _parse(key, text, getattr(getattr(DEFAULTS, section), name))
             SECTIONS[section](**{**accepted[section], name: value})
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:  # the sections raise nothing else, for any value
             reason = str(exc).rstrip(".")
             warnings.append(f"Ignored {key}={_quoted(text)}: {reason}; using the default.")
             continue
