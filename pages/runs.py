@@ -4,6 +4,7 @@ import streamlit as st
 
 from torchxp_core import compare, export
 from torchxp_core.figures import compare as figs
+from torchxp_core.history import HistoryUnavailable, shown_path
 from torchxp_core.runner import ACTIVE
 from ui import history_state, share, text
 from ui.navigation import ensure_app
@@ -24,8 +25,19 @@ if db is None or history_state.problem():
 if db is None:
     st.stop()
 
-runs = db.runs()
-st.caption(f"Saved in `{db.path}` (move it with the TORCHXP_DATA_DIR environment variable).")
+try:
+    runs, damaged = db.scan()
+except HistoryUnavailable as exc:  # a read error is a sentence; the other pages go on
+    st.error(str(exc))
+    st.stop()
+where = shown_path(db.path)
+st.caption(f"Saved in `{where}` (move it with the TORCHXP_DATA_DIR environment variable).")
+if damaged:
+    rows = "their rows" if damaged > 1 else "its row"
+    st.warning(
+        f"{damaged} damaged run{'s' * (damaged > 1)} skipped: {rows} in the history file "
+        f"could not be read."
+    )
 if not runs:
     st.info("No runs saved yet: train one in the Training Lab and it appears here.")
     st.page_link(
@@ -81,9 +93,13 @@ edit = st.columns([2, 2, 1])
 name = edit[0].text_input("Name", one.name, key=f"runs.name.{one.id}", max_chars=120)
 tags = edit[1].text_input("Tags (comma-separated)", ", ".join(one.tags), key=f"runs.tags.{one.id}")
 if edit[2].button("Save", icon=":material/save:", key="runs.save"):
-    db.rename(one.id, name.strip() or one.name)
-    db.set_tags(one.id, tags.split(","))
-    st.rerun()
+    try:
+        db.rename(one.id, name.strip() or one.name)
+        db.set_tags(one.id, tags.split(","))
+    except HistoryUnavailable as exc:
+        st.error(str(exc))
+    else:
+        st.rerun()
 acts = st.columns(4)
 recorder = history_state.recorder()
 live = recorder.live_runs() if recorder else {}
@@ -95,8 +111,23 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
     else:
         share.load_stored(one.settings, one.name)  # checked as a link is; the lab says what not
     st.switch_page("pages/training_lab.py")
+
+
+def _file(make):
+    """A download made on click that, on a store or settings error, is a file saying so
+    (Streamlit runs it outside the page, where an exception shows nothing)."""
+
+    def made() -> str:
+        try:
+            return make()
+        except (HistoryUnavailable, ValueError) as exc:
+            return f"# torchxp could not make this file: {exc}\n"
+
+    return made
+
+
 acts[1].download_button(
-    "Export as script", lambda: export.script(one.settings, one.name), f"{one.id}.py",
+    "Export as script", _file(lambda: export.script(one.settings, one.name)), f"{one.id}.py",
     "text/x-python", icon=":material/code:", key="runs.script",
     help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
 )  # fmt: skip
@@ -107,9 +138,13 @@ if st.session_state.get("runs.confirm") == one.id:
     st.warning(f"Delete **{text.plain(one.name)}** ({one.id}) and all its metrics for good?")
     yes, no = st.columns([1, 6])
     if yes.button("Yes, delete", type="primary", key="runs.delete.yes"):
-        db.delete(one.id)
         st.session_state.pop("runs.confirm")
-        st.rerun()
+        try:
+            db.delete(one.id)
+        except HistoryUnavailable as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
     if no.button("Cancel", key="runs.delete.no"):
         st.session_state.pop("runs.confirm")
         st.rerun()
@@ -118,10 +153,10 @@ if st.session_state.get("runs.confirm") == one.id:
 st.subheader(f"Compare {len(chosen)} run{'s' * (len(chosen) > 1)}")
 ids = [r.id for r in chosen]
 down = st.columns(4)
-down[0].download_button("Metrics as CSV", lambda: export.to_csv(export.load(db, ids)),
+down[0].download_button("Metrics as CSV", _file(lambda: export.to_csv(export.load(db, ids))),
                         "torchxp-runs.csv", "text/csv", icon=":material/download:",
                         key="runs.csv")  # fmt: skip
-down[1].download_button("Metrics as JSON", lambda: export.to_json(export.load(db, ids)),
+down[1].download_button("Metrics as JSON", _file(lambda: export.to_json(export.load(db, ids))),
                         "torchxp-runs.json", "application/json", icon=":material/download:",
                         key="runs.json")  # fmt: skip
 view = st.columns([1, 2, 1])
@@ -132,15 +167,25 @@ log_y = view[2].toggle("Log-scale loss", True, key="runs.log")
 
 @st.fragment(run_every=2.0 if any(r.status in ACTIVE for r in chosen) else None)
 def charts() -> None:
-    fresh = [db.get(i) or by_id[i] for i in ids]  # live runs grow while the page is open
-    series = {r.id: db.steps(r.id) for r in fresh}
+    try:
+        fresh = [db.get(i) or by_id[i] for i in ids]  # live runs grow while the page is open
+        steps = {r.id: db.steps_checked(r.id) for r in fresh}
+        epochs = [db.epochs_checked(r.id) for r in fresh]
+    except HistoryUnavailable as exc:
+        st.error(str(exc))
+        return
+    series = {run_id: found for run_id, (found, _) in steps.items()}
+    bad = sum(n for _, n in steps.values()) + sum(n for _, n in epochs)
+    if bad:
+        st.warning(f"{bad} damaged stored part{'s' * (bad > 1)} of these runs (chunks of steps "
+                   f"or epoch records) skipped; the curves show the rest.")  # fmt: skip
     bands = [compare.band(g, series, weight, x_axis) for g in compare.seed_groups(fresh)]
     curves = compare.curves(fresh, series, weight, x_axis)
     st.plotly_chart(figs.overlay_figure(curves, bands, x_axis, log_y), key="runs.overlay",
                     width="stretch")  # fmt: skip
     left, right = st.columns(2)
     labels = [c.label for c in curves]
-    records = [db.epochs(r.id) for r in fresh]
+    records = [found for found, _ in epochs]
     left.plotly_chart(figs.epoch_overlay_figure(labels, records, "val_loss"), key="runs.val",
                       width="stretch")  # fmt: skip
     metric = "val_accuracy" if any("val_accuracy" in r.final for r in fresh) else "val_rmse"

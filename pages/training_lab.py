@@ -17,6 +17,7 @@ st.caption(
 )
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains
+history_state.say_if_not_saving()  # ...or one sentence says why not
 share.load_from_url()  # a shared link's settings, once per tab
 # Presenter mode hides the sidebar: its settings are used as they stand, not redrawn hidden.
 config, problem = settings.from_state() if presenter.is_on() else settings.sidebar()

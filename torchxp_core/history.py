@@ -23,7 +23,8 @@ from torchxp_core.config import RunConfig
 from torchxp_core.metrics import StepSeries
 from torchxp_core.runner import ACTIVE
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "data"  # gitignored
+APP_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_DIR = APP_DIR / "data"  # gitignored
 DB_NAME = "history.sqlite"
 INTERRUPTED = "interrupted"  # a run stored as active when the store was (re)opened
 RECORD_EVERY_S = 1.0  # a killed server loses at most about this much of a run
@@ -71,6 +72,25 @@ def data_dir(directory: str | os.PathLike | None = None) -> Path:
     return Path(directory or os.environ.get("TORCHXP_DATA_DIR") or DEFAULT_DIR)
 
 
+def shown_path(path: Path) -> str:
+    """Where a file is, as a page may say it: relative to the app, else by its setting's name
+    (a full server path tells a visitor more than they need)."""
+    try:
+        return str(path.resolve().relative_to(APP_DIR.resolve()))
+    except (OSError, ValueError):
+        pass
+    if os.environ.get("TORCHXP_DATA_DIR"):
+        return f"$TORCHXP_DATA_DIR/{path.name}"
+    return f"{path.name} in the data folder"
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the paths an OSError quotes."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
 @dataclass
 class StoredRun:
     """One row of the runs table, settings and final metrics decoded."""
@@ -104,10 +124,29 @@ class StoredRun:
 
 def _unavailable(path: Path, exc: Exception) -> HistoryUnavailable:
     return HistoryUnavailable(
-        f"Run history is off: the database {path} cannot be used ({exc}). Training still "
-        f"works, but runs are not saved; fix or move the file, or set TORCHXP_DATA_DIR to a "
-        f"writable folder, then restart."
+        f"Run history is off: the database {shown_path(path)} cannot be used ({_reason(exc)}). "
+        f"Training still works, but runs are not saved; fix or move the file, or set "
+        f"TORCHXP_DATA_DIR to a writable folder, then restart."
     )
+
+
+def _damaged(path: Path) -> str:
+    return (
+        f"The run history file {shown_path(path)} is damaged (SQLite's check of it failed): "
+        f"the runs that can still be read are shown, and new runs are not saved. Move the "
+        f"file aside, or set TORCHXP_DATA_DIR to another folder, and restart for a fresh one."
+    )
+
+
+def _floats(blob) -> np.ndarray | None:
+    """A stored float32 blob, or None when it is not one (wrong type, odd length)."""
+    if not isinstance(blob, bytes) or len(blob) % _F32.itemsize:
+        return None
+    return np.frombuffer(blob, _F32)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class HistoryStore:
@@ -123,10 +162,14 @@ class HistoryStore:
             )
         except (OSError, sqlite3.Error) as exc:
             raise _unavailable(self.path, exc) from exc
+        self.damage = ""  # a sentence once the file is found damaged: then it is read-only
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable up to the last second
+            if not self._intact():
+                self.damage = _damaged(self.path)
+                return  # readable as far as it goes; never written, so never made worse
             self._db.executescript(_SCHEMA)
             with self._write():  # proves the file is writable now, not at the first run
                 self._db.execute(
@@ -134,14 +177,39 @@ class HistoryStore:
                     (str(time.time()),),
                 )
                 if recover:
-                    self._db.execute(
-                        f"UPDATE runs SET status = ?, live_id = '' "
-                        f"WHERE status IN ({','.join('?' * len(ACTIVE))})",
-                        (INTERRUPTED, *sorted(ACTIVE)),
-                    )
+                    self._mark_interrupted()
         except (OSError, sqlite3.Error) as exc:
             self._db.close()
             raise _unavailable(self.path, exc) from exc
+
+    def _intact(self) -> bool:
+        """SQLite's quick_check of every page: a damaged page is found now, at start, not by
+        whichever query first reads it (26 ms for an 80 MB store here)."""
+        try:
+            return self._db.execute("PRAGMA quick_check(1)").fetchall() == [("ok",)]
+        except sqlite3.DatabaseError:
+            return False
+
+    def _mark_interrupted(self) -> None:
+        """Runs stored as active by a server that is gone: interrupted, ended at their last
+        stored step (or at their start, with none), so they have a duration."""
+        active = ",".join("?" * len(ACTIVE))
+        rows = self._db.execute(
+            f"SELECT id, started_at FROM runs WHERE status IN ({active}) "
+            f"OR (status = ? AND ended_at IS NULL)",
+            (*sorted(ACTIVE), INTERRUPTED),
+        ).fetchall()
+        for run_id, started_at in rows:
+            last = self._db.execute(
+                "SELECT seconds FROM steps WHERE run_id = ? ORDER BY start DESC LIMIT 1", (run_id,)
+            ).fetchone()
+            seconds = _floats(last[0]) if last else None
+            trained = float(seconds[-1]) if seconds is not None and len(seconds) else 0.0
+            ended = started_at + trained if _is_number(started_at) else None
+            self._db.execute(
+                "UPDATE runs SET status = ?, live_id = '', ended_at = ? WHERE id = ?",
+                (INTERRUPTED, ended, run_id),
+            )
 
     # --- plumbing ----------------------------------------------------------------------
     class _Tx:
@@ -168,6 +236,8 @@ class HistoryStore:
                 self.store._lock.release()
 
     def _write(self) -> "_Tx":
+        if self.damage:
+            raise HistoryUnavailable(self.damage)
         return HistoryStore._Tx(self)
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
@@ -285,37 +355,85 @@ class HistoryStore:
     )
 
     @staticmethod
-    def _row(row: tuple) -> StoredRun:
+    def _row(row: tuple) -> StoredRun | None:
+        """A row as a StoredRun, or None when it is damaged (bad JSON, wrong types)."""
         values = list(row)
-        for i in (2, 3, 10):  # tags, settings, final
-            values[i] = json.loads(values[i])
+        try:
+            for i in (2, 3, 10):  # tags, settings, final
+                values[i] = json.loads(values[i])
+        except (TypeError, ValueError):  # not text, or not JSON
+            return None
+        run_id, name, tags, settings, status, error, started, ended, version, device = values[:10]
+        final, n_steps, live_id = values[10:]
+        texts = (run_id, name, status, error, version, device, live_id)
+        if not (
+            all(isinstance(t, str) for t in texts)
+            and isinstance(tags, list)
+            and all(isinstance(t, str) for t in tags)
+            and isinstance(settings, dict)
+            and all(isinstance(part, dict) for part in settings.values())
+            and isinstance(final, dict)
+            and _is_number(started)
+            and (ended is None or _is_number(ended))
+            and isinstance(n_steps, int)
+        ):
+            return None
+        values[10] = {k: v for k, v in final.items() if _is_number(v)}  # metrics are numbers
         return StoredRun(*values)
 
-    def runs(self) -> list[StoredRun]:
-        """Every stored run, newest first."""
+    def scan(self) -> tuple[list[StoredRun], int]:
+        """Every stored run that can be read, newest first, and how many rows were damaged."""
         rows = self._query(f"SELECT {self._COLUMNS} FROM runs ORDER BY started_at DESC, id")
-        return [self._row(r) for r in rows]
+        runs = [run for run in map(self._row, rows) if run is not None]
+        return runs, len(rows) - len(runs)
+
+    def runs(self) -> list[StoredRun]:
+        """Every stored run that can be read, newest first (damaged rows are left out)."""
+        return self.scan()[0]
 
     def get(self, run_id: str) -> StoredRun | None:
+        """The run, or None if it is gone or damaged."""
         rows = self._query(f"SELECT {self._COLUMNS} FROM runs WHERE id = ?", (run_id,))
         return self._row(rows[0]) if rows else None
 
-    def steps(self, run_id: str) -> StepSeries:
-        """Every stored step of a run, at full resolution."""
+    def steps_checked(self, run_id: str) -> tuple[StepSeries, int]:
+        """Every stored step of a run, at full resolution, and how many damaged chunks (not
+        float32, or loss and seconds of different lengths) were left out."""
         rows = self._query(
             "SELECT loss, seconds FROM steps WHERE run_id = ? ORDER BY start", (run_id,)
         )
-        loss = [np.frombuffer(r[0], _F32) for r in rows]
-        seconds = [np.frombuffer(r[1], _F32) for r in rows]
+        chunks = [(_floats(r[0]), _floats(r[1])) for r in rows]
+        good = [
+            (lo, se)
+            for lo, se in chunks
+            if lo is not None and se is not None and len(lo) == len(se)
+        ]
         empty = np.empty(0, np.float32)
-        return StepSeries(
-            np.concatenate(loss).astype(np.float32) if loss else empty,
-            np.concatenate(seconds).astype(np.float32) if seconds else empty.copy(),
+        series = StepSeries(
+            np.concatenate([lo for lo, _ in good]).astype(np.float32) if good else empty,
+            np.concatenate([se for _, se in good]).astype(np.float32) if good else empty.copy(),
         )
+        return series, len(rows) - len(good)
+
+    def steps(self, run_id: str) -> StepSeries:
+        """Every stored step of a run, at full resolution (damaged chunks left out)."""
+        return self.steps_checked(run_id)[0]
+
+    def epochs_checked(self, run_id: str) -> tuple[list[dict], int]:
+        """The run's epoch records, and how many damaged ones were left out."""
+        rows = self._query("SELECT record FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+        records = []
+        for (text,) in rows:
+            try:
+                record = json.loads(text)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(record, dict) and _is_number(record.get("epoch")):
+                records.append({k: v for k, v in record.items() if _is_number(v)})
+        return records, len(rows) - len(records)
 
     def epochs(self, run_id: str) -> list[dict]:
-        rows = self._query("SELECT record FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-        return [json.loads(r[0]) for r in rows]
+        return self.epochs_checked(run_id)[0]
 
 
 def new_id() -> str:

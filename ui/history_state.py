@@ -1,10 +1,18 @@
 """App-wide run history: one store and one recorder thread per server, started on demand."""
 
+import os
+
 import streamlit as st
 
 from torchxp_core.history import HistoryStore, HistoryUnavailable
 from torchxp_core.recorder import HistoryRecorder
 from ui.state import registry
+
+SETTING = "TORCHXP_HISTORY"  # "off" (or 0, false, no): runs train but are not saved
+OFF = (
+    f"Run history is off by setting ({SETTING}=off): runs train, but are not saved and do "
+    f"not appear on the Runs page."
+)
 
 
 class _History:
@@ -13,10 +21,15 @@ class _History:
     def __init__(self):
         self.store: HistoryStore | None = None
         self.problem = ""
+        if os.environ.get(SETTING, "on").strip().lower() in ("off", "0", "false", "no"):
+            self.problem = OFF
+            return
         try:
             self.store = HistoryStore()  # $TORCHXP_DATA_DIR or ./data; marks old runs interrupted
         except HistoryUnavailable as exc:
             self.problem = str(exc)
+            return
+        self.problem = self.store.damage  # damaged: read what can be read, write nothing
 
 
 @st.cache_resource
@@ -37,8 +50,10 @@ def _stop(rec: HistoryRecorder | None) -> None:
 @st.cache_resource(on_release=_stop)
 def recorder() -> HistoryRecorder | None:
     """The thread that copies every run of the registry into the store, once a second."""
-    db = store()
-    return None if db is None else HistoryRecorder(db, registry()).start()
+    history = _history()
+    if history.store is None or history.problem:
+        return None
+    return HistoryRecorder(history.store, registry()).start()
 
 
 def problem() -> str:
@@ -50,3 +65,10 @@ def problem() -> str:
 def ensure_recording() -> None:
     """Start the recorder if it is not running yet (cheap after the first call)."""
     recorder()
+
+
+def say_if_not_saving() -> None:
+    """On the lab: one sentence when runs are not being saved, and why."""
+    why = problem()
+    if why:
+        st.warning(why, icon=":material/history:")
