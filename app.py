@@ -10,7 +10,7 @@ def run() -> None:
         page_title="torchxp", page_icon=":material/local_fire_department:", layout="wide"
     )
     state.registry()  # the first page of a server starts the workers' forkserver (torch import)
-    page = navigation.navigation()
+    page = navigation.navigation(presenter.navigation_position())
     presenter.apply()
     page.run()
 

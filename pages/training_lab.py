@@ -2,80 +2,91 @@
 
 import streamlit as st
 
-from torchxp_core.runner import RunLimitError
+from torchxp_core import diff
 from ui import code_panel, history_state, lab, live, presenter, settings, share
 from ui.navigation import ensure_app
 from ui.state import registry, tab_id
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
-st.title("Training Lab")
-st.caption(
-    "A real PyTorch loop runs in a worker process of its own while this page redraws. "
-    "Change anything in the sidebar, press **Train**, and watch the loss fall and the "
-    "decision surface bend."
+ABOUT = (
+    "A real PyTorch loop runs in a worker process of its own while this page redraws. Change "
+    "the settings, press Train, and watch the loss fall and the decision surface bend."
 )
+head = st.columns([3, 1.1, 1.6, 1], vertical_alignment="bottom")
+head[0].title("Training Lab", help=ABOUT)
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains
 history_state.say_if_not_saving()  # ...or one sentence says why not
 share.load_from_url()  # a shared link's settings, once per tab
-# Presenter mode hides the sidebar: its settings are used as they stand, not redrawn hidden.
-config, problem = settings.from_state() if presenter.is_on() else settings.sidebar()
+# Presenter mode hides the sidebar: the settings a presenter changes live sit above the charts.
+config, problem = settings.presenter_bar() if presenter.is_on() else settings.sidebar()
 share.show_problems()
 if problem:
     st.error(problem)
 share.write_to_url(config)
 
-runs = registry()
-mine = runs.runs(owner=tab_id())
-run = runs.get(st.session_state.get("lab.run_id", ""))
-twin = runs.get(st.session_state.get("lab.twin_id", ""))
+with head[3].popover("Options", icon=":material/tune:", width="stretch"):
+    with_twin = st.toggle(
+        "Run the correct twin beside a mistake", value=True, key="lab.with_twin",
+        help="Same seed and data, no mistake: the gap between the curves is the mistake alone.",
+    )  # fmt: skip
+    auto_restart = st.toggle(
+        "Restart on change", key="lab.auto_restart",
+        help="Like TensorFlow Playground: a changed setting restarts the run shown.",
+    )  # fmt: skip
+    smoothing = st.slider("Smoothing (debiased EMA)", 0.0, 0.99, 0.6, 0.01, key="lab.smoothing")
+    log_y = st.toggle("Log-scale loss", key="lab.log_y")
+    st.segmented_control(
+        "Chart height",
+        list(presenter.TOP_ROW_PX),
+        key="lab.screen",
+        default="fit 720p",
+        help="The first row of charts fits this screen.",
+    )
+with_twin = with_twin and bool(config and config.train.pitfalls)
 
-buttons = st.columns([1, 4])
-with_twin = bool(config and config.train.pitfalls) and st.toggle(
-    "Also run the correct twin (same seed and data, no mistake) and overlay the curves",
-    value=True, key="lab.with_twin",
-)  # fmt: skip
-# One run per tab: while this tab's run trains, the button restarts it instead of hiding it.
-training = [r for r in (run, twin) if r is not None and r.active and r.owner == tab_id()]
-if buttons[0].button(
+run, twin = lab.shown()
+changed = diff.changes(run.cfg, config) if run is not None and config is not None else []
+# The click is read before the button is drawn, so the button shows the state after it.
+clicked = st.session_state.get("lab.train") and config is not None
+if clicked or (changed and auto_restart and run.owner == tab_id()):  # Playground's restart
+    lab.start(config, with_twin)
+    run, twin = lab.shown()
+    changed = []
+training = lab.training_here(run, twin)
+head[1].button(
     "Restart" if training else "Train", type="primary", disabled=config is None,
-    icon=":material/restart_alt:" if training else ":material/play_arrow:",
-    help="Stop the run shown and start a new one with the settings in the sidebar."
-    if training else "Start a new run with the settings in the sidebar.",
-):  # fmt: skip
-    for r in training:
-        r.stop(wait=True)  # frees its slot before the new run asks for one
-    try:
-        configs = [config, lab.without_pitfalls(config)] if with_twin else [config]
-        started = runs.start_many(configs, owner=tab_id())
-        for r in started:  # a worker starts in ~50 ms: draw the first points, not empty charts
-            r.wait_for_first_step(timeout=1.0)
-        run, twin = started[0], started[1] if with_twin else None
-        st.session_state["lab.run_id"] = run.id
-        st.session_state["lab.twin_id"] = twin.id if twin else ""
-    except RunLimitError as exc:
-        st.error(str(exc))
-ids = [r.id for r in reversed(mine)]
+    icon=":material/restart_alt:" if training else ":material/play_arrow:", width="stretch",
+    help="Stop the run shown and start a new one with these settings."
+    if training else "Start a new run with these settings.", key="lab.train",
+)  # fmt: skip
+if refused := st.session_state.pop("lab.refused", ""):
+    st.error(refused)
+
+ids = [r.id for r in reversed(registry().runs(owner=tab_id()))]
 if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
 if len(ids) > 1:
-    chosen = buttons[1].selectbox(
-        "Run shown", ids, index=ids.index(run.id) if run is not None else 0,
-        label_visibility="collapsed",
-    )  # fmt: skip
+    chosen = head[2].selectbox("Run shown", ids, index=ids.index(run.id) if run else 0)
     if run is None or chosen != run.id:
         st.session_state["lab.run_id"], st.session_state["lab.twin_id"] = chosen, ""
-        run, twin = runs.get(chosen), None
+        run, twin = registry().get(chosen), None
+        changed = diff.changes(run.cfg, config) if run is not None and config else []
 
 if run is None:
-    st.info("Press **Train** to start a run with the settings in the sidebar.")
+    if config is not None:
+        live.idle_view(config)
 else:
-    view = st.columns([3, 1, 1])
-    smoothing = view[0].slider(
-        "Smoothing (debiased EMA weight)", 0.0, 0.99, 0.6, 0.01, key="lab.smoothing"
-    )
-    log_y = view[1].toggle("Log-scale loss", key="lab.log_y")
+    if changed:
+        note, again = st.columns([5, 1], vertical_alignment="center")
+        shown = ", ".join(changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
+        note.warning(f"The charts show {run.id}; the settings have changed since: {shown}.")
+        if again.button("Restart with these", icon=":material/restart_alt:", width="stretch"):
+            lab.start(config, with_twin)
+            st.rerun()  # rare: redraw the page for the new run
     live.live_view(run, smoothing, log_y, twin)
 
 code_panel.show(config.train.pitfalls if config else ())

@@ -48,3 +48,15 @@ def _apptest_navigates_like_a_served_app(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_is_a_new_tab():
+    """Every AppTest shares one session id, so a test would see the runs of the one before
+    as its own tab's; a browser tab never does. After each test its runs are stopped and
+    belong to another tab, as when a tab closes."""
+    yield
+    if "ui.state" in sys.modules:
+        for run in sys.modules["ui.state"].registry().runs():
+            run.stop()
+            run.owner = "an earlier test's tab"

@@ -131,7 +131,7 @@ def test_a_share_link_opens_with_its_settings():
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params.update({"data.dataset": "spiral", "data.n_classes": "4", "train.lr": "0.003"})
     at.run()
-    assert not at.exception and not at.warning
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
     assert at.sidebar.selectbox(key="w:data.dataset").value == "spiral"
     assert at.sidebar.slider(key="w:data.n_classes").value == 4
     assert at.sidebar.number_input(key="w:train.lr").value == 0.003
@@ -163,6 +163,10 @@ def test_presenter_mode_hides_the_settings_but_trains_with_them():
     assert not at.sidebar.number_input  # no settings widget drawn (the sidebar is hidden)
     assert any(b.label == "Leave presenter mode" for b in at.button)
     assert not _button(at, "Train").disabled
+    # The presenter's own bar: the settings changed live, with the link's value.
+    assert at.number_input(key="w:train.lr").value == 0.02
+    bar = {w.key for w in [*at.selectbox, *at.text_input, *at.multiselect]}
+    assert {"w:data.dataset", "w:model.hidden", "w:model.activation", "w:train.pitfalls"} <= bar
 
 
 def test_fuzzed_share_links_never_crash_the_page():
@@ -201,6 +205,7 @@ def test_a_run_opened_from_another_tab_stays_the_one_shown():
     at = _lab()
     at.sidebar.number_input(key="w:train.epochs").set_value(2)
     _button(at, "Train").click().run()  # this tab owns two runs of its own
+    _wait_for_status(at, "finished")
     _button(at, "Train").click().run()
     from ui.state import registry
 
@@ -210,3 +215,71 @@ def test_a_run_opened_from_another_tab_stays_the_one_shown():
     at.run()
     assert any(other.id in m.value for m in at.markdown if "-badge[" in m.value)
     assert not at.exception
+
+
+def _chart_titles(at: AppTest) -> str:
+    return " ".join(c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_before_train_the_lab_shows_the_data_and_the_untrained_model():
+    at = _lab()
+    assert "Untrained model" in _chart_titles(at) and "Decision surface" in _chart_titles(at)
+    at.sidebar.selectbox(key="w:data.dataset").select("curve").run()
+    assert "Untrained model" in _chart_titles(at) and "Fitted curve" in _chart_titles(at)
+    at.sidebar.selectbox(key="w:data.dataset").select("digits").run()
+    assert "Validation images" in _chart_titles(at)
+    assert not at.exception
+
+
+def test_a_changed_setting_marks_the_charts_and_one_click_restarts_with_it():
+    at = _training_lab()
+    shown = at.session_state["lab.run_id"]
+    at.sidebar.number_input(key="w:train.lr").set_value(0.05).run()
+    note = next(w.value for w in at.warning if "settings have changed" in w.value)
+    assert f"The charts show {shown}" in note and "learning rate 0.01 → 0.05" in note
+    _button(at, "Restart with these").click().run()
+    from ui.state import registry
+
+    assert registry().get(shown).status == "stopped"
+    assert registry().get(at.session_state["lab.run_id"]).cfg.train.lr == 0.05
+    assert not any("settings have changed" in w.value for w in at.warning)
+    _stop(at)
+
+
+def test_restart_on_change_restarts_by_itself():
+    at = _training_lab()
+    shown = at.session_state["lab.run_id"]
+    at.toggle(key="lab.auto_restart").set_value(True).run()
+    at.sidebar.selectbox(key="w:model.activation").select("tanh").run()
+    new = at.session_state["lab.run_id"]
+    from ui.state import registry
+
+    assert new != shown and registry().get(new).cfg.model.activation == "tanh"
+    assert registry().get(shown).status == "stopped"
+    _stop(at)
+
+
+def test_until_paused_trains_past_the_epoch_count_until_stopped():
+    at = _lab()
+    at.sidebar.number_input(key="w:train.epochs").set_value(1)
+    at.sidebar.checkbox(key="w:train.endless").check()
+    _button(at, "Train").click().run()
+    from ui.state import registry
+
+    run = registry().get(at.session_state["lab.run_id"])
+    deadline = time.monotonic() + 60
+    while run.epoch < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert run.active and run.epoch >= 3  # one epoch asked for, three done, still going
+    at.run()
+    assert "(until paused)" in next(p.proto.text for p in at.get("progress"))
+    _stop(at)
+
+
+def test_adam_at_the_help_texts_learning_rate_ends_diverged_with_the_cause():
+    at = _lab()
+    assert "Try 5 with Adam or SGD" in at.sidebar.number_input(key="w:train.lr").help
+    at.sidebar.number_input(key="w:train.lr").set_value(5.0).run()
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "diverged")
+    assert "the learning rate 5 is too high for adam" in at.error[0].value

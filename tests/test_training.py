@@ -190,3 +190,71 @@ def test_a_forgotten_zero_grad_changes_the_run_and_its_correct_twin_matches_a_no
     first_a, first_b = mistaken.log.steps().loss[0], twin.log.steps().loss[0]
     assert first_a == first_b  # same data, weights and batch: the mistake shows from step 2
     assert not (mistaken.log.steps().loss == twin.log.steps().loss).all()
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_the_help_texts_learning_rate_of_5_diverges_before_reaching_inf(optimizer):
+    # The help text of the learning rate promises this; Adam's loss at lr 5 never becomes
+    # inf (its dead ReLUs sit at chance level), so only the explosion rule can catch it.
+    cfg = RunConfig(train=TrainConfig(optimizer=optimizer, lr=5.0))
+    reporter = _Collect()
+    with pytest.raises(training.Diverged) as caught:
+        training.fit(training.prepare(cfg), reporter)
+    assert np.isfinite(reporter.losses).all()
+    assert f"the learning rate 5 is too high for {optimizer}" in str(caught.value)
+    assert len(reporter.losses) == 25  # caught at the end of its first epoch
+
+
+def test_a_healthy_run_stays_far_below_the_divergence_rule():
+    reporter = _Collect()
+    training.fit(training.prepare(RunConfig(train=TrainConfig(epochs=10))), reporter)
+    assert max(reporter.losses) < 0.3 * training.DIVERGE_FACTOR * reporter.losses[0]
+
+
+def test_a_forgotten_zero_grad_that_explodes_names_the_missing_call():
+    cfg = RunConfig(train=TrainConfig(optimizer="sgd", lr=0.5, pitfalls=("forget_zero_grad",)))
+    with pytest.raises(training.Diverged, match="Without zero_grad"):
+        training.fit(training.prepare(cfg), _Collect())
+
+
+class _Epochs(_Collect):
+    def __init__(self, stop_after: int):
+        super().__init__()
+        self.epochs, self.stop_after = 0, stop_after
+
+    def on_epoch(self, epoch, results):
+        self.epochs = epoch
+
+    def checkpoint(self):
+        if self.epochs >= self.stop_after:
+            raise training.Stopped
+
+
+def test_an_endless_run_trains_past_its_epoch_count_until_stopped():
+    cfg = RunConfig(data=DataConfig(n_samples=100), train=TrainConfig(epochs=1, endless=True))
+    reporter = _Epochs(stop_after=4)
+    with pytest.raises(training.Stopped):
+        training.fit(training.prepare(cfg), reporter)
+    assert reporter.epochs == 4
+
+
+def test_run_ids_are_unique_across_registries_as_across_server_restarts():
+    from torchxp_core.runner import RunRegistry
+
+    first, second = RunRegistry(), RunRegistry()
+    cfg = RunConfig(data=DataConfig(n_samples=100), train=TrainConfig(epochs=1))
+    a, b = first.start(cfg), second.start(cfg)
+    assert a.id != b.id and a.id.startswith("run-1-") and b.id.startswith("run-1-")
+    _finish(a), _finish(b)
+
+
+def test_an_ended_runs_clock_stops_and_an_endless_run_has_no_total(registry):
+    cfg = RunConfig(data=DataConfig(n_samples=100), train=TrainConfig(epochs=1, endless=True))
+    run = registry.start(cfg)
+    assert run.wait_for_first_step(timeout=30)
+    assert run.total_steps is None and run.progress()["eta_s"] == 0.0
+    run.stop(wait=True)
+    _finish(run)
+    frozen = run.elapsed()
+    time.sleep(0.3)
+    assert run.elapsed() == frozen and run.status == Status.STOPPED

@@ -148,6 +148,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty (decoupled for AdamW)
     batch_size: int = 32
     epochs: int = 40
+    endless: bool = False  # no epoch limit: trains until Stop, like TensorFlow Playground
     device: str = "cpu"  # one of devices.available_devices()
     seed: int = 0  # seeds weights and batch order: same seed, same losses on CPU
     pitfalls: tuple[str, ...] = ()  # deliberate mistakes, keys of PITFALLS
@@ -167,6 +168,8 @@ class TrainConfig:
         _check_number("Weight decay", self.weight_decay, 0.0, 1.0)
         _check_number("Batch size", self.batch_size, 1, 1_000_000, integer=True)
         _check_number("Epochs", self.epochs, 1, 100_000, integer=True)
+        if not isinstance(self.endless, bool):
+            raise ValueError(f"'Until paused' is true or false, not {self.endless!r}.")
         _check_number("Seed", self.seed, 0, 2**31 - 1, integer=True)
         present = devices.available_devices()
         if self.device not in present:

@@ -18,6 +18,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from multiprocessing import forkserver, spawn
@@ -188,7 +189,10 @@ class Run:
         return self.status in ACTIVE
 
     @property
-    def total_steps(self) -> int:
+    def total_steps(self) -> int | None:
+        """Steps the run will train; None for a run without an epoch limit."""
+        if self.cfg.train.endless:
+            return None
         return self.steps_per_epoch * self.cfg.train.epochs
 
     def elapsed(self) -> float:
@@ -204,13 +208,13 @@ class Run:
         rate = step / elapsed if elapsed > 0 else 0.0
         return {
             "epoch": self.epoch,
-            "epochs": self.cfg.train.epochs,
+            "epochs": None if total is None else self.cfg.train.epochs,
             "step": step,
             "total_steps": total,
             "fraction": min(1.0, step / total) if total else 0.0,
             "elapsed_s": elapsed,
             "samples_per_s": rate * self.cfg.train.batch_size,
-            "eta_s": (total - step) / rate if rate > 0 and self.active else 0.0,
+            "eta_s": (total - step) / rate if total and rate > 0 and self.active else 0.0,
         }
 
     def _ready(self) -> bool:
@@ -346,6 +350,9 @@ class RunRegistry:
         self._runs: dict[str, Run] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # run-1, run-2 ... with a tag of this server's own, so a restarted server's run-1 is
+        # never taken for the run-1 a person saw before the restart.
+        self._tag = uuid.uuid4().hex[:4]
 
     def start(self, cfg: RunConfig, owner: str = "") -> Run:
         return self.start_many([cfg], owner)[0]
@@ -359,7 +366,7 @@ class RunRegistry:
                     f"{active} run(s) training and {len(cfgs)} more asked for, but this server "
                     f"trains at most {self.max_active} at once: stop one or wait for it to finish."
                 )
-            runs = [Run(f"run-{next(self._ids)}", cfg, owner) for cfg in cfgs]
+            runs = [Run(f"run-{next(self._ids)}-{self._tag}", cfg, owner) for cfg in cfgs]
             self._runs.update((run.id, run) for run in runs)
             self._forget_old()
         return [run.start() for run in runs]

@@ -5,6 +5,7 @@ deliberate mistake of the pitfall switches is a branch marked ``# PITFALL <name>
 highlights exactly those lines when a switch is on.
 """
 
+import itertools
 import math
 import threading
 from contextlib import contextmanager
@@ -30,7 +31,14 @@ class Stopped(Exception):
 
 
 class Diverged(Exception):
-    """The loss became NaN or infinite: the run cannot recover."""
+    """The loss became NaN or infinite, or exploded past DIVERGE_FACTOR: the run is lost."""
+
+
+# A run diverges when an epoch's mean training loss passes this multiple of the untrained
+# model's first batch. An epoch's mean, not one batch: a wide MLP with Adam spikes to 42x
+# for one batch and then reaches 97 %. Adam at lr 5 on the moons averages 690x over its first
+# epoch, then its dead ReLUs sit at chance level, which no inf/NaN check catches.
+DIVERGE_FACTOR = 10.0
 
 
 class Reporter(Protocol):
@@ -58,6 +66,7 @@ class Setup:
     generator: torch.Generator  # batch order; seeded, so runs repeat exactly
     pitfalls: frozenset[str]
     rng_state: torch.Tensor | None = None  # the run's own global-RNG state, if it uses one
+    first_loss: float | None = None  # the untrained model's first batch: the divergence yardstick
 
     @contextmanager
     def own_rng(self):
@@ -89,14 +98,19 @@ class Setup:
         return math.ceil(len(self.tensors["train"][0]) / self.cfg.train.batch_size)
 
 
+def initial_model(cfg: RunConfig, data: Dataset) -> nn.Module:
+    """The run's model with the weights its seed gives it, on the cpu."""
+    with _RNG_LOCK:
+        torch.manual_seed(cfg.train.seed)
+        return build_model(cfg.model, data.input_shape, data.n_classes, cfg.loss)
+
+
 def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
     """Build data, model, loss and optimizer for a run, seeded from its settings."""
     data = data if data is not None else make_dataset(cfg.data)
     device, loss = torch.device(cfg.train.device), cfg.loss
     pitfalls = frozenset(cfg.train.pitfalls)
-    with _RNG_LOCK:
-        torch.manual_seed(cfg.train.seed)
-        model = build_model(cfg.model, data.input_shape, data.n_classes, loss).to(device)
+    model = initial_model(cfg, data).to(device)
     tensors = {}
     for phase, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val)):
         inputs, targets = torch.from_numpy(x), loss.make_targets(y)
@@ -139,8 +153,11 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
                 s.optimizer.step()  # moves the weights along -grad
         value = loss.item()
         if not math.isfinite(value):
-            raise Diverged(f"The {phase} loss became {value} at this batch: the run diverged.")
+            raise Diverged(
+                f"The {phase} loss became {value}: the run diverged. {likely_cause(s.cfg)}"
+            )
         if phase == "train":
+            s.first_loss = value if s.first_loss is None else s.first_loss
             report.on_step(value)
         total_loss += value * len(inputs)
         seen_outputs.append(outputs.detach())  # scored once per epoch: no kernels per batch
@@ -153,8 +170,40 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
     return {"loss": total_loss / n, "accuracy": correct / n}
 
 
+def check_divergence(s: Setup, epoch_loss: float) -> None:
+    """Raise Diverged when an epoch's training loss has exploded past DIVERGE_FACTOR."""
+    if s.first_loss is not None and epoch_loss > DIVERGE_FACTOR * max(s.first_loss, 1e-12):
+        raise Diverged(
+            f"The training loss averaged {epoch_loss:.4g} over an epoch, more than "
+            f"{DIVERGE_FACTOR:g}x the untrained model's {s.first_loss:.4g}: the run diverged. "
+            f"{likely_cause(s.cfg)}"
+        )
+
+
+def likely_cause(cfg: RunConfig) -> str:
+    """The most likely reason a run diverged, as advice."""
+    t = cfg.train
+    if "forget_zero_grad" in t.pitfalls:
+        return (
+            "Without zero_grad() every backward() adds to the old gradients, so the steps "
+            "grow batch after batch."
+        )
+    return (
+        f"Likely cause: the learning rate {t.lr:g} is too high for {t.optimizer}; "
+        f"try {min(t.lr / 10, 0.01):g}."
+    )
+
+
+def epoch_numbers(cfg: RunConfig):
+    """1, 2, ... up to the configured epochs, or on until Stop when the run is open-ended."""
+    if cfg.train.endless:
+        return itertools.count(1)
+    return range(1, cfg.train.epochs + 1)
+
+
 def fit(s: Setup, report: Reporter) -> None:
     """The whole run: every epoch trains, then validates, then reports."""
-    for epoch in range(1, s.cfg.train.epochs + 1):
+    for epoch in epoch_numbers(s.cfg):
         results = {phase: run_phase(phase, s, report) for phase in ("train", "val")}
         report.on_epoch(epoch, results)
+        check_divergence(s, results["train"]["loss"])

@@ -1,20 +1,23 @@
-"""The live view of a run: two fragments that redraw on a timer only while the run trains.
+"""The lab's run view: a control bar, the status, and the charts, redrawn while a run trains.
 
 The controls and status lines are one fragment, the charts another. A click on Pause, Step or
 Stop then reruns only the small fragment it sits in: the new status shows at once, however
 long the browser takes to redraw the charts (a decision surface costs ~0.25 s a tick in a
-GPU-less Chromium). The buttons keep their keys across ticks, so no click is lost.
+GPU-less Chromium). The first chart row (step loss and the model's picture) is what a
+projector must show without scrolling; everything else sits below it.
 """
 
 import streamlit as st
 
 from torchxp_core import config as cfgmod
-from torchxp_core import params
+from torchxp_core import outcome, params, preview
+from torchxp_core.config import RunConfig
 from torchxp_core.figures import autograd as autograd_figs
 from torchxp_core.figures import training as figs
 from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
+from ui import presenter
 
 # How often the status line and the charts refresh while a run trains. Each chart tick costs
 # a GPU-less Chromium ~0.3-0.5 s of redraw, and a click waits behind it: with charts every
@@ -37,19 +40,41 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def status_line(run: Run) -> None:
+def _chart(fig, key: str, height: int | None = None) -> None:
+    if height is not None:
+        fig.update_layout(height=height)
+    presenter.style_chart(fig)
+    st.plotly_chart(fig, key=key, width="stretch")
+
+
+def _verdict(run: Run) -> str:
+    """Why a finished run is not a success, or ''."""
+    records = run.log.latest_epochs(1)
+    if run.status != Status.FINISHED or not records or run.data is None:
+        return ""
+    return outcome.learned_nothing(run.cfg.loss.task, run.data, records[-1])
+
+
+def status_line(run: Run, role: str = "") -> None:
     p = run.progress()
-    color = STATUS_COLORS[run.status]
+    verdict = _verdict(run)
+    color = "orange" if verdict else STATUS_COLORS[run.status]
+    role = f" ({role})" if role else ""
     st.markdown(
-        f"**{run.id}** :{color}-badge[{run.status.value}] &nbsp; {p['samples_per_s']:,.0f} "
-        f"samples/s · {_duration(p['elapsed_s'])} elapsed"
+        f"**{run.id}**{role} :{color}-badge[{run.status.value}] &nbsp; "
+        f"{p['samples_per_s']:,.0f} samples/s · {_duration(p['elapsed_s'])} elapsed"
     )
-    text = f"epoch {p['epoch']}/{p['epochs']} · step {p['step']:,}/{p['total_steps']:,}"
+    if p["total_steps"] is None:
+        text = f"epoch {p['epoch']} (until paused) · step {p['step']:,}"
+    else:
+        text = f"epoch {p['epoch']}/{p['epochs']} · step {p['step']:,}/{p['total_steps']:,}"
     if run.active and p["eta_s"]:
         text += f" · about {_duration(p['eta_s'])} left"
     st.progress(p["fraction"], text=text)
     if run.error:
         st.error(run.error)
+    elif verdict:
+        st.warning(verdict)
 
 
 METRICS = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy",
@@ -82,24 +107,53 @@ def _curve(run: Run, smoothing: float) -> LiveCurve:
     return curve
 
 
-def charts(run: Run, smoothing: float, log_y: bool) -> None:
-    columns = run.log.epoch_columns()
-    left, right = st.columns([1, 1])
+def picture_figure(pic: preview.Picture, epoch: int | None):
+    """The decision surface, the fitted curve or the images view, whichever the data has."""
+    if pic.images is not None:
+        return figs.images_figure(pic.images, epoch)
+    if pic.grid is None:
+        return None
+    build = figs.curve_figure if len(pic.grid.axes) == 1 else figs.surface_figure
+    return build(pic.snapshot, pic.grid.axes, pic.data)
+
+
+def _run_picture(run: Run):
+    if run.data is None:
+        return None
+    if run.grid is not None:  # the worker sends surface snapshots as it trains
+        snap = run.log.latest_snapshot()
+        pic = preview.Picture(run.data, run.grid, snap, None)
+        return picture_figure(pic, None)
+    weights = run.latest_params
+    if weights is None:
+        return picture_figure(preview.untrained(run.cfg, run.data), None)
+    return picture_figure(preview.trained(run.cfg, run.data, weights), weights.epoch)
+
+
+def top_charts(run: Run, twin: Run | None, smoothing: float, log_y: bool) -> None:
+    """The row that must fit a projector: step loss (twin overlay) and the model's picture."""
+    left, right = st.columns(2)
     with left:
-        fig = figs.step_loss_figure(_curve(run, smoothing), log_y=log_y)
-        st.plotly_chart(fig, key="chart-steps", width="stretch")
-        fig = figs.epoch_figure(columns, "loss", "Loss per epoch")
-        st.plotly_chart(fig, key="chart-epoch-loss", width="stretch")
+        if twin is None:
+            fig = figs.step_loss_figure(_curve(run, smoothing), log_y=log_y)
+        else:
+            fig = figs.twin_step_figure(_curve(run, smoothing), _curve(twin, smoothing), log_y)
+        _chart(fig, "chart-steps", presenter.top_row_height())
     with right:
-        if run.grid is not None and run.data is not None:
-            snap, axes = run.log.latest_snapshot(), run.grid.axes
-            build = figs.curve_figure if len(axes) == 1 else figs.surface_figure
-            st.plotly_chart(build(snap, axes, run.data), key="chart-surface",
-                            width="stretch")  # fmt: skip
+        fig = _run_picture(run)
+        if fig is not None:
+            _chart(fig, "chart-surface", presenter.top_row_height())
+
+
+def epoch_charts(run: Run) -> None:
+    columns = run.log.epoch_columns()
+    left, right = st.columns(2)
+    with left:
+        _chart(figs.epoch_figure(columns, "loss", "Loss per epoch"), "chart-epoch-loss")
+    with right:
         metric = "accuracy" if run.cfg.loss.task == CLASSIFICATION else "rmse"
         title = "Accuracy per epoch" if metric == "accuracy" else "RMSE per epoch"
-        st.plotly_chart(figs.epoch_figure(columns, metric, title), key="chart-epoch-metric",
-                        width="stretch")  # fmt: skip
+        _chart(figs.epoch_figure(columns, metric, title), "chart-epoch-metric")
 
 
 def frozen_change(run: Run) -> None:
@@ -109,7 +163,7 @@ def frozen_change(run: Run) -> None:
     if not frozen or len(history) < 2:
         return
     change = params.weight_change(history, frozen)
-    st.plotly_chart(autograd_figs.change_figure(change), key="chart-frozen", width="stretch")
+    _chart(autograd_figs.change_figure(change), "chart-frozen")
     still = change[change["frozen"]]["max |Δw|"]
     st.caption(
         f"Frozen layers {', '.join(frozen)}: largest change of any weight since the start = "
@@ -117,20 +171,20 @@ def frozen_change(run: Run) -> None:
     )
 
 
-def twin_charts(mistake: Run, twin: Run, smoothing: float) -> None:
+def twin_charts(mistake: Run, twin: Run) -> None:
     """The mistaken run against its correct twin: same seed and data, so the gap is the mistake."""
     st.subheader("With the mistake vs. the correct twin")
     pitfalls = ", ".join(cfgmod.PITFALLS[p] for p in mistake.cfg.train.pitfalls)
     st.caption(f"{mistake.id}: {pitfalls} · {twin.id}: the same run done right")
     a, b = mistake.log.epoch_columns(), twin.log.epoch_columns()
     metric = "val_accuracy" if mistake.cfg.loss.task == CLASSIFICATION else "val_rmse"
-    left, middle, right = st.columns(3)
-    fig = figs.twin_step_figure(_curve(mistake, smoothing), _curve(twin, smoothing))
-    left.plotly_chart(fig, key="chart-twin-steps", width="stretch")
-    fig = figs.twin_epoch_figure(a, b, "val_loss", "Validation loss per epoch")
-    middle.plotly_chart(fig, key="chart-twin-val", width="stretch")
-    fig = figs.twin_epoch_figure(a, b, metric, metric.replace("_", " ") + " per epoch")
-    right.plotly_chart(fig, key="chart-twin-metric", width="stretch")
+    left, right = st.columns(2)
+    with left:
+        fig = figs.twin_epoch_figure(a, b, "val_loss", "Validation loss per epoch")
+        _chart(fig, "chart-twin-val")
+    with right:
+        fig = figs.twin_epoch_figure(a, b, metric, metric.replace("_", " ") + " per epoch")
+        _chart(fig, "chart-twin-metric")
 
 
 def _ended_rerun(runs: list[Run]) -> None:
@@ -178,18 +232,43 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
     st.session_state["live.polling"] = active
 
     def controls():
-        _controls(runs)
-        for r in runs:
-            status_line(r)
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        with left:
+            _controls(runs)
+        with right:
+            status_line(run, "with the mistake" if twin is not None else "")
+            if twin is not None:
+                status_line(twin, "correct twin")
         _ended_rerun(runs)
 
     def body():
-        if twin is not None:
-            twin_charts(run, twin, smoothing)
+        top_charts(run, twin, smoothing, log_y)
         metrics_row(run)
-        charts(run, smoothing, log_y)
+        epoch_charts(run)
+        if twin is not None:
+            twin_charts(run, twin)
         frozen_change(run)
         _ended_rerun(runs)
 
     st.fragment(run_every=STATUS_TICK_S if active else None)(controls)()
     st.fragment(run_every=CHART_TICK_S if active else None)(body)()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _untrained(config: RunConfig) -> preview.Picture:
+    # Cached per settings: a rerun for another widget does not rebuild data and model.
+    return preview.untrained(config)
+
+
+def idle_view(config: RunConfig) -> None:
+    """Before any run: the data and the untrained model, redrawn as the settings change."""
+    left, right = st.columns(2)
+    with left:
+        fig = figs.step_loss_figure(LiveCurve(0.6, figs.MAX_POINTS))
+        fig.layout.title.text = "Training loss per step: press Train"
+        _chart(fig, "chart-steps", presenter.top_row_height())
+    with right:
+        fig = picture_figure(_untrained(config), None)
+        if fig is not None:
+            fig.layout.title.text = "Untrained model · " + fig.layout.title.text
+            _chart(fig, "chart-surface", presenter.top_row_height())

@@ -1,13 +1,30 @@
-"""Presenter mode: no sidebar, bigger type and charts, for a projector. Also ?present=1."""
+"""Presenter mode: no sidebar, the pages' links on top, chart text sized for a projector.
+
+Also ?present=1. Charts are enlarged by their own font sizes, not by CSS zoom: a zoomed
+plotly chart lays itself out for the unzoomed width and is then cropped.
+"""
 
 import streamlit as st
 
-_CSS = """
+# Both modes: Streamlit leaves 6rem above a page; a projector needs that room for charts.
+_COMPACT = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1.5rem 2.5rem; zoom: 1.3; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem; padding-bottom: 2rem; }
 </style>
 """
+_PRESENTING = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
+.st-key-presenter-leave { position: fixed; top: 0.55rem; right: 4rem; z-index: 999991;
+                          width: auto !important; }
+</style>
+"""
+FONT_PX, TITLE_PX = 16, 20  # chart text on a projector: axis labels, ticks, legends, titles
+# The first chart row's height: with the title row, the control bar (and the presenter's
+# settings row) above it, "fit 720p" keeps the row's x-axis inside a 1280x720 screen; a page
+# cannot read the screen's height, so a 1080p screen is a choice in the lab's options.
+TOP_ROW_PX = {"fit 720p": (400, 330), "fit 1080p": (700, 620)}  # normal, presenting
 
 
 def is_on() -> bool:
@@ -21,18 +38,44 @@ def _toggle() -> None:
     st.session_state["presenter"] = not is_on()
 
 
+def navigation_position() -> str:
+    """Where the page links go: the sidebar, or the top bar while the sidebar is hidden."""
+    return "top" if is_on() else "sidebar"
+
+
 def apply() -> None:
-    """Draw the switch (in the sidebar, or above the page while the sidebar is hidden)."""
+    """Draw the switch (in the sidebar, or in the top bar while the sidebar is hidden)."""
     # Page changes clear the URL's parameters; the tab's state puts the flag back.
     if is_on():
         st.query_params["present"] = "1"
     elif "present" in st.query_params:
         del st.query_params["present"]
+    st.html(_COMPACT + (_PRESENTING if is_on() else ""))
     if is_on():
-        st.html(_CSS)
-        st.button("Leave presenter mode", icon=":material/close_fullscreen:", on_click=_toggle)
+        icon = ":material/close_fullscreen:"
+        st.button("Leave presenter mode", icon=icon, on_click=_toggle, key="presenter-leave")
     else:
-        st.sidebar.button(
-            "Presenter mode", icon=":material/open_in_full:", on_click=_toggle,
-            help="Hide the sidebar and enlarge everything, for a projector (or add ?present=1).",
-        )  # fmt: skip
+        why = "Hide the sidebar and enlarge chart text, for a projector (or add ?present=1)."
+        icon = ":material/open_in_full:"
+        st.sidebar.button("Presenter mode", icon=icon, on_click=_toggle, help=why)
+
+
+def top_row_height() -> int:
+    normal, presenting = TOP_ROW_PX[st.session_state.get("lab.screen") or "fit 720p"]
+    return presenting if is_on() else normal
+
+
+def style_chart(fig) -> None:
+    """In presenter mode, chart text a room can read (>= 14 px); otherwise unchanged.
+
+    Each text is sized explicitly: Streamlit's chart theme sets tick and legend fonts of its
+    own, which a layout-wide font size does not reach.
+    """
+    if not is_on():
+        return
+    font = {"size": FONT_PX}
+    fig.update_layout(font=font, title={"font": {"size": TITLE_PX}}, legend={"font": font})
+    fig.update_xaxes(tickfont=font, title={"font": font})
+    fig.update_yaxes(tickfont=font, title={"font": font})
+    for note in fig.layout.annotations or ():
+        note.font.size = FONT_PX

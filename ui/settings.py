@@ -66,7 +66,6 @@ def _select(label: str, key: str, choices: list, labels: dict | None = None, **k
 
 
 def _data_section() -> dict:
-    st.subheader("Data")
     labels = {k: v.label for k, v in DATASETS.items()}
     raw = {"dataset": _select("Dataset", "data.dataset", list(DATASETS), labels)}
     info = DATASETS[raw["dataset"]]
@@ -94,7 +93,6 @@ def _frozen_note() -> None:
 
 
 def _model_section(image: bool) -> dict:
-    st.subheader("Model")
     kinds = {"mlp": "MLP", "cnn": "small CNN"}
     _frozen_note()
     return {
@@ -111,7 +109,6 @@ def _model_section(image: bool) -> dict:
 
 
 def _train_section(task: str, classes: int) -> dict:
-    st.subheader("Training")
     usable = [
         k for k, s in LOSSES.items() if s.task == task and (not s.binary_only or classes == 2)
     ]
@@ -119,7 +116,7 @@ def _train_section(task: str, classes: int) -> dict:
         "loss": _select("Loss", "train.loss", usable, {k: s.label for k, s in LOSSES.items()}),
         "optimizer": _select("Optimizer", "train.optimizer", list(OPTIMIZERS), OPTIMIZERS),
         "lr": _widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001,
-                      help="Any finite number above 0; try 5 to watch a run diverge."),
+                      help="Above 0. Try 5 with Adam or SGD to watch a run diverge."),
     }  # fmt: skip
     if raw["optimizer"] in MOMENTUM_OPTIMIZERS:
         raw["momentum"] = _widget(st.slider, "Momentum", "train.momentum",
@@ -130,16 +127,21 @@ def _train_section(task: str, classes: int) -> dict:
                                   min_value=0.0, format="%.4f", step=0.0001)  # fmt: skip
     raw["batch_size"] = int(_widget(st.number_input, "Batch size", "train.batch_size", step=1))
     raw["epochs"] = int(_widget(st.number_input, "Epochs", "train.epochs", step=1))
+    raw["endless"] = _widget(
+        st.checkbox,
+        "Until paused (no epoch limit)",
+        "train.endless",
+        help="Train on and on, like TensorFlow Playground, until Stop.",
+    )
     raw["device"] = _select("Device", "train.device", available_devices())
     raw["seed"] = int(_widget(st.number_input, "Seed", "train.seed", min_value=0, step=1,
                               help="Seeds weights and batch order."))  # fmt: skip
-    with st.expander(
-        "Pitfalls: make a classic mistake on purpose", expanded=bool(get("train.pitfalls"))
-    ):
-        raw["pitfalls"] = tuple(_widget(st.multiselect, "Mistakes", "train.pitfalls",
-                                        options=list(cfgmod.PITFALLS),
-                                        format_func=cfgmod.PITFALLS.get))  # fmt: skip
     return raw
+
+
+def _pitfalls(label: str = "Mistakes") -> tuple[str, ...]:
+    return tuple(_widget(st.multiselect, label, "train.pitfalls", options=list(cfgmod.PITFALLS),
+                         format_func=cfgmod.PITFALLS.get))  # fmt: skip
 
 
 def sidebar() -> tuple[RunConfig | None, str]:
@@ -149,12 +151,37 @@ def sidebar() -> tuple[RunConfig | None, str]:
     widgets after it.
     """
     with st.sidebar:
-        data = _data_section()
+        # Tabs, not one long column: every group is one click away, none below the fold.
+        tabs = st.tabs(["Data", "Model", "Training", "Pitfalls"])
+        with tabs[0]:
+            data = _data_section()
         info = DATASETS[data["dataset"]]
-        model = _model_section(info.image)
+        with tabs[1]:
+            model = _model_section(info.image)
         classes = n_classes(DataConfig(dataset=data["dataset"], n_classes=data.get("n_classes", 3)))
-        train = _train_section(info.task, classes)
+        with tabs[2]:
+            train = _train_section(info.task, classes)
+        with tabs[3]:
+            st.caption("Make a classic mistake on purpose and watch what it does.")
+            train["pitfalls"] = _pitfalls()
     return build(data, model, train)
+
+
+def presenter_bar() -> tuple[RunConfig | None, str]:
+    """The settings a presenter changes live, in one row above the charts; the rest as stored."""
+    cols = st.columns([2, 1.4, 1.4, 1.4, 3])
+    labels = {k: v.label for k, v in DATASETS.items()}
+    with cols[0]:
+        _select("Dataset", "data.dataset", list(DATASETS), labels)
+    with cols[1]:
+        _widget(st.text_input, "Hidden sizes", "model.hidden")
+    with cols[2]:
+        _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS))
+    with cols[3]:
+        _widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001)
+    with cols[4]:
+        _pitfalls("Pitfalls")
+    return from_state()
 
 
 def build(data: dict, model: dict, train: dict) -> tuple[RunConfig | None, str]:

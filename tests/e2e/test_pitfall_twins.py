@@ -7,7 +7,9 @@ from .conftest import open_page, screenshot
 
 def test_forgetting_zero_grad_runs_beside_its_correct_twin(app_server: str, page: Page):
     open_page(page, app_server, "training_lab?train.pitfalls=forget_zero_grad&train.epochs=15")
-    expect(page.get_by_text("Also run the correct twin")).to_be_visible()
+    page.get_by_role("button", name="Options").click()
+    expect(page.get_by_text("Run the correct twin beside a mistake")).to_be_visible()
+    page.keyboard.press("Escape")
     page.get_by_role("button", name="Train").click()
 
     expect(page.get_by_text("With the mistake vs. the correct twin")).to_be_visible(timeout=30_000)

@@ -46,6 +46,7 @@ def test_a_run_trained_in_the_lab_appears_on_the_runs_page(app_server: str, page
     open_page(page, app_server)
     page.get_by_role("link", name="Training Lab").first.click()
     expect(page.get_by_role("button", name="Train")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Training").click()  # the sidebar's settings are in tabs
     epochs = page.get_by_label("Epochs")
     epochs.fill("12")
     epochs.press("Enter")

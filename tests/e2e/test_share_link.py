@@ -8,15 +8,15 @@ LINK = "training_lab?data.dataset=spiral&data.noise=0.35&train.lr=0.003&train.ep
 
 
 def _dataset(page):
-    return page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Dataset")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_role("tab", name="Data").click()  # the settings sit in tabs
+    return sidebar.get_by_role("combobox", name="Dataset")
 
 
 def _sidebar_value(page, label: str) -> str:
-    return (
-        page.locator("[data-testid='stSidebar']")
-        .get_by_role("spinbutton", name=label)
-        .input_value()
-    )
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_role("tab", name="Training").click()  # the settings sit in tabs
+    return sidebar.get_by_role("spinbutton", name=label).input_value()
 
 
 def test_a_share_link_opens_the_same_settings_in_a_fresh_tab(app_server: str, browser: Browser):

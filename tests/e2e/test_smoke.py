@@ -28,6 +28,7 @@ def test_a_deep_link_on_a_fresh_server_gets_the_apps_navigation_and_wide_layout(
     # The link's settings arrive too, and no "page not found" dialog stands in the way.
     sidebar = page.locator("[data-testid='stSidebar']")
     expect(sidebar.get_by_role("combobox", name="Dataset")).to_have_value("Spiral")
+    sidebar.get_by_role("tab", name="Training").click()  # the settings sit in tabs
     assert sidebar.get_by_role("spinbutton", name="Epochs").input_value() == "7"
     expect(page.get_by_text("Page not found")).to_have_count(0)
     expect(page.locator("[data-testid='stException']")).to_have_count(0)

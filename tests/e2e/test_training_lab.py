@@ -15,19 +15,18 @@ def _step_count(page: Page) -> int:
 
 
 def test_train_grows_the_curve_and_stop_ends_the_run(app_server: str, page: Page):
-    open_page(page, app_server, "training_lab")
     # Many epochs, so the run is still going when we look twice and press Stop.
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("100000")
-    epochs.press("Enter")
+    open_page(page, app_server, "training_lab?train.epochs=100000")
     page.get_by_role("button", name="Train").click()
 
     expect(page.locator(".gtitle", has_text="Training loss per step").first).to_be_visible(
         timeout=30_000
     )
     expect(page.get_by_text("running").first).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(1500)
-    first = _step_count(page)
+    for _ in range(40):  # the charts tick every 2 s; the first steps may land just after one
+        if (first := _step_count(page)) > 0:
+            break
+        page.wait_for_timeout(250)
     page.wait_for_timeout(2500)  # several fragment ticks later
     second = _step_count(page)
     assert second > first > 0, f"the step curve did not grow: {first} then {second}"

@@ -7,13 +7,18 @@ no per-property validation, which together were nearly all of a tick's build tim
 ``uirevision`` keeps the user's zoom between ticks.
 """
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from torchxp_core.data import Dataset
 from torchxp_core.figures import style
 from torchxp_core.losses import REGRESSION
 from torchxp_core.metrics import Snapshot
+from torchxp_core.preview import ImagePredictions
 from torchxp_core.smoothing import LiveCurve, decimate
 
 MAX_POINTS = 600  # per line: about one vertex per pixel of a projected chart
@@ -38,9 +43,17 @@ def _figure(
     **layout,
 ) -> go.Figure:
     layout = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 18}},
+        # The title on the first line, the legend on its own line under it: never on top.
+        "title": {
+            "text": title,
+            "x": 0.01,
+            "y": 0.99,
+            "yref": "container",
+            "yanchor": "top",
+            "font": {"size": 18},
+        },
         "height": height,
-        "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
+        "margin": {"l": 50, "r": 20, "t": 64, "b": 40},
         "uirevision": revision,  # same value between ticks: plotly keeps zoom and pan
         "legend": style.legend(legend_below),
         "template": {},
@@ -48,7 +61,25 @@ def _figure(
         "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
         **layout,
     }
+    if log_y:
+        layout["yaxis"] |= log_ticks(traces)
     return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def log_ticks(traces: list[dict]) -> dict:
+    """Tick labels a reader can read on a log axis: 0.01, 0.1, 1 (with 2 and 5 if < 2 decades).
+
+    plotly's own labels the minor ticks too, which reads "5 2 1 5 2 0.1" on a small chart.
+    """
+    values = np.concatenate([np.asarray(t["y"], np.float64) for t in traces] or [np.ones(1)])
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return {}
+    low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    decades = 10.0 ** np.arange(low, high + 1)
+    steps = (1, 2, 5) if high - low < 2 else (1,)
+    ticks = [d * m for d in decades for m in steps if values.min() / 2 <= d * m <= values.max() * 2]
+    return {"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
 def _line(x, y, name: str, color: str, width: float = 2.5, **extra) -> dict:
@@ -119,12 +150,31 @@ def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> d
         scale = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
         return {**heatmap, "zmin": 0, "zmax": 1, "colorscale": scale, "opacity": 0.65,
                 "zsmooth": "best", "colorbar": {"title": {"text": "P(class 1)"}}}  # fmt: skip
-    k = data.n_classes  # several classes: the predicted class as flat bands of colour
-    scale = []
-    for c in range(k):
-        scale += [[c / k, CLASS_COLORS[c % 10]], [(c + 1) / k, CLASS_COLORS[c % 10]]]
-    return {**heatmap, "zmin": -0.5, "zmax": k - 0.5, "colorscale": scale, "opacity": 0.45,
-            "showscale": False}  # fmt: skip
+    return class_image(snap, gx, gy, data.n_classes)
+
+
+def class_image(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, n_classes: int) -> dict:
+    """Several classes: each cell the predicted class's colour, faded to white where unsure.
+
+    Drawn as an image the browser scales smoothly (Playground's look), not heatmap cells: a
+    heatmap cannot interpolate a class index, so it showed 60x60 hard-edged blocks.
+    """
+    colors = np.array([_rgb(CLASS_COLORS[c % 10]) for c in range(n_classes)], np.float32)
+    chance = 1.0 / n_classes
+    sure = np.clip((snap.confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
+    rgb = 255.0 + (colors[snap.values.astype(np.int64)] - 255.0) * (0.2 + 0.6 * sure)
+    picture = Image.fromarray(rgb[::-1].astype(np.uint8))  # image rows run top to bottom
+    picture = picture.resize((4 * len(gx), 4 * len(gy)), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    dx, dy = (gx[-1] - gx[0]) / (4 * len(gx) - 1), (gy[-1] - gy[0]) / (4 * len(gy) - 1)
+    corner = {"x0": float(gx[0]), "dx": float(dx), "y0": float(gy[-1]), "dy": float(-dy)}
+    return {"type": "image", "source": source, "hoverinfo": "skip", **corner}
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure:
@@ -146,6 +196,8 @@ def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figu
         title += f" · epoch {snap.epoch}"
     fig = _figure(traces, title, "surface", x_title="x₁", y_title="x₂", height=460)
     fig.layout.yaxis.scaleanchor = "x"  # equal units: circles look like circles
+    fig.layout.xaxis.constrain = "domain"  # a wide chart narrows the plot, not widens the axis
+    fig.layout.yaxis.autorange = True  # an image trace would flip the y axis otherwise
     return fig
 
 
@@ -157,6 +209,31 @@ def curve_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure
         traces.append(_line(axes[0], snap.values, "model", VAL_COLOR, width=4))
     title = "Fitted curve" + (f" · epoch {snap.epoch}" if snap is not None else "")
     return _figure(traces, title, "curve", x_title="x", y_title="y", height=460)
+
+
+def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
+    """Validation images in a grid, mistakes first, each titled with the model's guess."""
+    order = np.argsort(shown.predicted == shown.labels, kind="stable")  # wrong ones first
+    n, (h, w) = len(order), shown.images.shape[1:]
+    cols = 8
+    rows = -(-n // cols)
+    mosaic = np.full((rows * (h + 3), cols * (w + 1)), np.nan, np.float32)
+    notes = []
+    for slot, i in enumerate(order):
+        r, c = divmod(slot, cols)
+        top, left = r * (h + 3), c * (w + 1)
+        mosaic[top + 3 : top + 3 + h, left : left + w] = shown.images[i]
+        right = shown.predicted[i] == shown.labels[i]
+        text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} (is {shown.labels[i]})"
+        font = {"color": CORRECT_COLOR if right else MISTAKE_COLOR, "size": 13}
+        notes.append(dict(x=left + w / 2 - 0.5, y=top + 1, text=text, showarrow=False, font=font))
+    trace = dict(type="heatmap", z=mosaic, colorscale="Greys", showscale=False, hoverinfo="skip")
+    wrong = int((shown.predicted != shown.labels).sum())
+    title = f"Validation images: {wrong} of {n} wrong" + (f" · epoch {epoch}" if epoch else "")
+    fig = _figure([trace], title, "images", x_title="", height=460, annotations=notes)
+    fig.layout.yaxis.update(autorange="reversed", visible=False, scaleanchor="x")
+    fig.layout.xaxis.update(visible=False)
+    return fig
 
 
 TWINS = (("with the mistake", MISTAKE_COLOR), ("correct twin", CORRECT_COLOR))

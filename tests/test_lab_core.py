@@ -1,0 +1,91 @@
+"""The lab's small core pieces: settings differences, the 'learned nothing' verdict, the
+untrained picture, and the charts' log ticks and smooth multi-class surface."""
+
+import base64
+import io
+
+import numpy as np
+import torch
+from PIL import Image
+
+from torchxp_core import diff, outcome, preview, training
+from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from torchxp_core.data import make_dataset
+from torchxp_core.figures import training as figs
+from torchxp_core.metrics import ParamSnapshot
+
+
+def test_changes_name_each_changed_setting_with_its_old_and_new_value():
+    old = RunConfig()
+    new = RunConfig(
+        model=ModelConfig(hidden=(8,)), train=TrainConfig(lr=0.1, pitfalls=("forget_eval",))
+    )
+    assert diff.changes(old, new) == [
+        "hidden sizes 16,16 → 8",
+        "learning rate 0.01 → 0.1",
+        "pitfalls none → forget_eval",
+    ]
+    assert diff.changes(old, RunConfig()) == []
+
+
+def test_chance_level_accuracy_is_called_learning_nothing_and_a_good_run_is_not():
+    data = make_dataset(DataConfig())
+    commonest = np.bincount(data.y_val).max() / len(data.y_val)
+    said = outcome.learned_nothing("classification", data, {"val_accuracy": commonest})
+    assert "learned nothing" in said and f"{commonest:.1%}" in said
+    assert outcome.learned_nothing("classification", data, {"val_accuracy": 0.97}) == ""
+
+
+def test_an_rmse_no_better_than_the_mean_is_learning_nothing():
+    data = make_dataset(DataConfig(dataset="curve"))
+    spread = float(np.std(data.y_val))
+    assert "predicting the mean" in outcome.learned_nothing(
+        "regression", data, {"val_rmse": spread}
+    )
+    assert outcome.learned_nothing("regression", data, {"val_rmse": spread / 3}) == ""
+
+
+def test_the_untrained_picture_is_the_runs_step_zero():
+    cfg = RunConfig()
+    pic = preview.untrained(cfg)
+    setup = training.prepare(cfg)  # the model a run starts from, built as a run builds it
+    from torchxp_core.surface import snapshot
+
+    expected = snapshot(setup.model, cfg.loss, pic.grid, 0, 0)
+    np.testing.assert_array_equal(pic.snapshot.values, expected.values)
+
+
+def test_images_show_the_models_guesses_from_the_weights_a_worker_sends():
+    cfg = RunConfig(DataConfig(dataset="digits"), ModelConfig(hidden=(32,)), TrainConfig())
+    data = make_dataset(cfg.data)
+    setup = training.prepare(cfg, data)
+    with torch.no_grad():
+        for p in setup.model.parameters():
+            p.zero_()
+        setup.model[-1].bias[7] = 5.0  # a model that answers 7 to everything
+    weights = {k: v.numpy().copy() for k, v in setup.model.state_dict().items()}
+    pic = preview.trained(cfg, data, ParamSnapshot(10, 1, weights, {}))
+    assert (pic.images.predicted == 7).all() and len(pic.images.labels) == preview.N_IMAGES
+    fig = figs.images_figure(pic.images, 1)
+    wrong = int((pic.images.labels != 7).sum())
+    assert f"{wrong} of {preview.N_IMAGES} wrong" in fig.layout.title.text
+
+
+def test_log_ticks_label_decades_not_minor_ticks():
+    ticks = figs.log_ticks([{"y": np.array([0.004, 0.3, 2.0])}])
+    assert ticks["ticktext"] == ["0.01", "0.1", "1"]  # decades only, within the data
+    narrow = figs.log_ticks([{"y": np.array([0.2, 0.9])}])
+    assert narrow["ticktext"] == ["0.1", "0.2", "0.5", "1"]
+
+
+def test_the_multiclass_surface_is_a_smooth_image_not_blocks():
+    cfg = RunConfig(DataConfig(dataset="spiral", n_classes=4))
+    pic = preview.untrained(cfg)
+    fig = figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data)
+    image = next(t for t in fig.data if t.type == "image")
+    png = base64.b64decode(image.source.split(",", 1)[1])
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.int16)
+    gx, gy = pic.grid.axes
+    assert pixels.shape[:2] == (4 * len(gy), 4 * len(gx))  # finer than the 60x60 grid
+    # Smooth: neighbouring pixels differ by little; a block edge would jump by a whole colour.
+    assert np.abs(np.diff(pixels, axis=1)).max() < 80
