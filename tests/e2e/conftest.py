@@ -76,11 +76,19 @@ def _served(log_path: Path, data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session server's history folder (the page names it only by its setting)."""
+    return tmp_path_factory.mktemp("torchxp-data")
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    chromium_path: str, tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path
+) -> Iterator[str]:
     """Serve the app on a free local port for the whole session; yields the base URL."""
     global _server_log
     log_path = _server_log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with _served(log_path, tmp_path_factory.mktemp("torchxp-data")) as base_url:
+    with _served(log_path, app_data_dir) as base_url:
         yield base_url
 
 

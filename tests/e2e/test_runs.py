@@ -25,12 +25,13 @@ def _train_into_history(folder: Path) -> None:
     store.close()
 
 
-def test_runs_page_shows_the_table_and_the_overlay(app_server: str, page: Page):
+def test_runs_page_shows_the_table_and_the_overlay(app_server: str, app_data_dir: Path, page: Page):
     open_page(page, app_server, "runs")
-    # The page names its database file; the server's folder is a throwaway one per session
-    # (other browser tests may have saved runs in it already).
-    db_file = page.locator("code", has_text="history.sqlite").first.text_content()
-    _train_into_history(Path(db_file).parent)
+    # The page names its database file by its setting, not by the server's full path.
+    expect(page.locator("code", has_text="$TORCHXP_DATA_DIR/history.sqlite")).to_be_visible()
+    # The server's folder is a throwaway one per session (other browser tests may have saved
+    # runs in it already).
+    _train_into_history(app_data_dir)
     open_page(page, app_server, "runs")
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
     table = page.locator("[data-testid='stDataFrame']").first
