@@ -111,23 +111,9 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
     else:
         share.load_stored(one.settings, one.name)  # checked as a link is; the lab says what not
     st.switch_page("pages/training_lab.py")
-
-
-def _file(make):
-    """A download made on click that, on a store or settings error, is a file saying so
-    (Streamlit runs it outside the page, where an exception shows nothing)."""
-
-    def made() -> str:
-        try:
-            return make()
-        except (HistoryUnavailable, ValueError) as exc:
-            return f"# torchxp could not make this file: {exc}\n"
-
-    return made
-
-
+safe = history_state.file_or_sentence  # a download that fails is a file saying why
 acts[1].download_button(
-    "Export as script", _file(lambda: export.script(one.settings, one.name)), f"{one.id}.py",
+    "Export as script", safe(lambda: export.script(one.settings, one.name)), f"{one.id}.py",
     "text/x-python", icon=":material/code:", key="runs.script",
     help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
 )  # fmt: skip
@@ -153,10 +139,10 @@ if st.session_state.get("runs.confirm") == one.id:
 st.subheader(f"Compare {len(chosen)} run{'s' * (len(chosen) > 1)}")
 ids = [r.id for r in chosen]
 down = st.columns(4)
-down[0].download_button("Metrics as CSV", _file(lambda: export.to_csv(export.load(db, ids))),
+down[0].download_button("Metrics as CSV", safe(lambda: export.to_csv(export.load(db, ids))),
                         "torchxp-runs.csv", "text/csv", icon=":material/download:",
                         key="runs.csv")  # fmt: skip
-down[1].download_button("Metrics as JSON", _file(lambda: export.to_json(export.load(db, ids))),
+down[1].download_button("Metrics as JSON", safe(lambda: export.to_json(export.load(db, ids))),
                         "torchxp-runs.json", "application/json", icon=":material/download:",
                         key="runs.json")  # fmt: skip
 view = st.columns([1, 2, 1])

@@ -149,3 +149,15 @@ def test_the_lab_says_nothing_about_history_when_runs_are_saved(data_dir):
     lab = AppTest.from_file("../pages/training_lab.py", default_timeout=60)
     lab.run()
     assert not [w.value for w in lab.warning if "history" in w.value.lower()]
+
+
+def test_a_download_that_fails_is_one_comment_line_saying_why():
+    from ui.history_state import file_or_sentence
+
+    def fails():
+        raise ValueError("Unknown dataset 'x\nimport os; os.remove(\"f\")'.")
+
+    made = file_or_sentence(fails)()
+    assert made.startswith("# torchxp could not make this file: Unknown dataset")
+    assert made.count("\n") == 1 and made.endswith("\n")  # no line of a stored value's own
+    assert file_or_sentence(lambda: "a,b\n1,2\n")() == "a,b\n1,2\n"

@@ -1,6 +1,7 @@
 """App-wide run history: one store and one recorder thread per server, started on demand."""
 
 import os
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -72,3 +73,19 @@ def say_if_not_saving() -> None:
     why = problem()
     if why:
         st.warning(why, icon=":material/history:")
+
+
+def file_or_sentence(make: Callable[[], str]) -> Callable[[], str]:
+    """A download made on click (Streamlit runs it outside the page, where an exception shows
+    nothing): on a store or settings error, a file of one comment line saying why."""
+
+    def made() -> str:
+        try:
+            return make()
+        except (HistoryUnavailable, ValueError) as exc:
+            # One line: the sentence can quote a stored value, and a newline in it would put
+            # that value on a line of its own in a .py file someone may run.
+            why = "".join(c if c.isprintable() else " " for c in str(exc))
+            return f"# torchxp could not make this file: {why}\n"
+
+    return made
