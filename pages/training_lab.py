@@ -89,4 +89,4 @@ else:
             st.rerun()  # rare: redraw the page for the new run
     live.live_view(run, smoothing, log_y, twin)
 
-code_panel.show(config.train.pitfalls if config else ())
+code_panel.show(config)

@@ -89,3 +89,15 @@ def test_the_multiclass_surface_is_a_smooth_image_not_blocks():
     assert pixels.shape[:2] == (4 * len(gy), 4 * len(gx))  # finer than the 60x60 grid
     # Smooth: neighbouring pixels differ by little; a block edge would jump by a whole colour.
     assert np.abs(np.diff(pixels, axis=1)).max() < 80
+
+
+def test_the_runs_optimizer_is_torchs_fused_one_and_the_export_writes_the_same_call():
+    from torchxp_core import export, optimizers
+
+    cfg = RunConfig()
+    assert training.prepare(cfg).optimizer.defaults["fused"] is True
+    assert export.optimizer_call(cfg).endswith("fused=True)")
+    assert not optimizers.fused("rmsprop", "cpu")  # torch has no fused RMSprop: plain call
+    rms = RunConfig(train=TrainConfig(optimizer="rmsprop"))
+    assert "fused" not in export.optimizer_call(rms)
+    assert not training.prepare(rms).optimizer.defaults.get("fused")

@@ -24,7 +24,7 @@ from torchxp_core.history import HistoryStore, StoredRun
 from torchxp_core.losses import REGRESSION
 from torchxp_core.metrics import StepSeries
 from torchxp_core.models import build_model
-from torchxp_core.optimizers import OPTIMIZERS
+from torchxp_core.optimizers import OPTIMIZERS, optimizer_kwargs
 from torchxp_core.runner import TORCH_THREADS
 
 FORMAT = "torchxp-runs/1"
@@ -106,13 +106,12 @@ def _model_lines(model: nn.Sequential) -> list[str]:
     return [f"    nn.{child!r}," for child in model.children()]
 
 
-def _optimizer_call(cfg: RunConfig) -> str:
+def optimizer_call(cfg: RunConfig) -> str:
     t = cfg.train
-    kwargs = f"lr={t.lr!r}, weight_decay={t.weight_decay!r}"
-    if t.optimizer == "sgd":
-        kwargs += f", momentum={t.momentum!r}, nesterov={t.nesterov!r}"
-    elif t.optimizer == "rmsprop":
-        kwargs += f", momentum={t.momentum!r}"
+    arguments = optimizer_kwargs(
+        t.optimizer, t.lr, t.weight_decay, t.momentum, t.nesterov, t.device
+    )
+    kwargs = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
     return f"torch.optim.{OPTIMIZERS[t.optimizer]}(trainable, {kwargs})"
 
 
@@ -220,7 +219,7 @@ def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
     lines += [
         f"criterion = nn.{loss.factory.__name__}()",
         "trainable = [p for p in model.parameters() if p.requires_grad]",
-        f"optimizer = {_optimizer_call(cfg)}",
+        f"optimizer = {optimizer_call(cfg)}",
         "generator = torch.Generator().manual_seed(SEED)  # the batch order",
         "",
         "",

@@ -18,7 +18,7 @@ from torchxp_core.metrics import ParamSnapshot, Snapshot
 from torchxp_core.surface import SurfaceGrid, snapshot, surface_grid
 from torchxp_core.training import initial_model
 
-N_IMAGES = 24  # validation images in the images view: 3 rows of 8
+N_IMAGES = 24  # validation images in the images view: 4 rows of 6
 
 
 @dataclass(frozen=True)

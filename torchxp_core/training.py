@@ -122,7 +122,7 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
     t = cfg.train
     trainable = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay out
     optimizer = build_optimizer(
-        t.optimizer, trainable, t.lr, t.weight_decay, t.momentum, t.nesterov
+        t.optimizer, trainable, t.lr, t.weight_decay, t.momentum, t.nesterov, t.device
     )
     generator = torch.Generator().manual_seed(t.seed)
     random = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())

@@ -4,8 +4,8 @@ import inspect
 
 import streamlit as st
 
-from torchxp_core import training
-from torchxp_core.config import PITFALLS
+from torchxp_core import export, training
+from torchxp_core.config import PITFALLS, RunConfig
 
 
 def pitfall_lines(source: str, pitfalls: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -18,8 +18,11 @@ def pitfall_lines(source: str, pitfalls: tuple[str, ...]) -> list[tuple[int, str
     ]
 
 
-def show(pitfalls: tuple[str, ...]) -> None:
+def show(config: RunConfig | None) -> None:
+    pitfalls = config.train.pitfalls if config else ()
     with st.expander("The loop that is running (real source of torchxp_core/training.py)"):
+        if config is not None:  # the call prepare() makes, as the exported script writes it
+            st.code(f"optimizer = {export.optimizer_call(config)}", language="python")
         for func in (training.fit, training.run_phase):
             source = inspect.getsource(func)
             st.code(source, language="python", line_numbers=True)

@@ -55,7 +55,19 @@ def _verdict(run: Run) -> str:
     return outcome.learned_nothing(run.cfg.loss.task, run.data, records[-1])
 
 
-def status_line(run: Run, role: str = "") -> None:
+def _progress_text(p: dict, active: bool) -> str:
+    if p["total_steps"] is None:
+        text = f"epoch {p['epoch']} (until paused) · step {p['step']:,}"
+    else:
+        text = f"epoch {p['epoch']}/{p['epochs']} · step {p['step']:,}/{p['total_steps']:,}"
+    if active and p["eta_s"]:
+        text += f" · about {_duration(p['eta_s'])} left"
+    return text
+
+
+def status_line(run: Run, role: str = "", progress: bool = True) -> None:
+    """The run's badge, speed and clock; its progress bar unless ``progress`` is False (a
+    twin's bar would repeat its run's and cost the charts their room)."""
     p = run.progress()
     verdict = _verdict(run)
     color = "orange" if verdict else STATUS_COLORS[run.status]
@@ -64,13 +76,8 @@ def status_line(run: Run, role: str = "") -> None:
         f"**{run.id}**{role} :{color}-badge[{run.status.value}] &nbsp; "
         f"{p['samples_per_s']:,.0f} samples/s · {_duration(p['elapsed_s'])} elapsed"
     )
-    if p["total_steps"] is None:
-        text = f"epoch {p['epoch']} (until paused) · step {p['step']:,}"
-    else:
-        text = f"epoch {p['epoch']}/{p['epochs']} · step {p['step']:,}/{p['total_steps']:,}"
-    if run.active and p["eta_s"]:
-        text += f" · about {_duration(p['eta_s'])} left"
-    st.progress(p["fraction"], text=text)
+    if progress:
+        st.progress(p["fraction"], text=_progress_text(p, run.active))
     if run.error:
         st.error(run.error)
     elif verdict:
@@ -238,7 +245,7 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
         with right:
             status_line(run, "with the mistake" if twin is not None else "")
             if twin is not None:
-                status_line(twin, "correct twin")
+                status_line(twin, "correct twin", progress=False)
         _ended_rerun(runs)
 
     def body():

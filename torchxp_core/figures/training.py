@@ -215,7 +215,7 @@ def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
     """Validation images in a grid, mistakes first, each titled with the model's guess."""
     order = np.argsort(shown.predicted == shown.labels, kind="stable")  # wrong ones first
     n, (h, w) = len(order), shown.images.shape[1:]
-    cols = 8
+    cols = 6  # 4 rows of 6: about the shape of a chart in half a screen
     rows = -(-n // cols)
     mosaic = np.full((rows * (h + 3), cols * (w + 1)), np.nan, np.float32)
     notes = []
@@ -227,7 +227,8 @@ def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
         text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} (is {shown.labels[i]})"
         font = {"color": CORRECT_COLOR if right else MISTAKE_COLOR, "size": 13}
         notes.append(dict(x=left + w / 2 - 0.5, y=top + 1, text=text, showarrow=False, font=font))
-    trace = dict(type="heatmap", z=mosaic, colorscale="Greys", showscale=False, hoverinfo="skip")
+    ink = dict(colorscale="Greys", reversescale=True, showscale=False)  # dark ink, light paper
+    trace = dict(type="heatmap", z=mosaic, hoverinfo="skip", **ink)
     wrong = int((shown.predicted != shown.labels).sum())
     title = f"Validation images: {wrong} of {n} wrong" + (f" · epoch {epoch}" if epoch else "")
     fig = _figure([trace], title, "images", x_title="", height=460, annotations=notes)
