@@ -112,8 +112,10 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
         share.load_stored(one.settings, one.name)  # checked as a link is; the lab says what not
     st.switch_page("pages/training_lab.py")
 safe = history_state.file_or_sentence  # a download that fails is a file saying why
+trained = int(one.final.get("epoch", 0) or 0)  # an "until paused" run ends where it stopped
 acts[1].download_button(
-    "Export as script", safe(lambda: export.script(one.settings, one.name)), f"{one.id}.py",
+    "Export as script", safe(lambda: export.script(one.settings, one.name, trained)),
+    f"{one.id}.py",
     "text/x-python", icon=":material/code:", key="runs.script",
     help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
 )  # fmt: skip

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -175,3 +176,25 @@ def test_a_run_trained_on_a_missing_gpu_still_exports_and_falls_back_to_cpu():
     source = export.script(settings, "gpu run")
     ast.parse(source)
     assert "DEVICE = 'cuda:7'" in source and "DEVICE = 'cpu'" in source
+
+
+def test_an_until_paused_run_is_exported_with_the_epochs_it_trained(registry, tmp_path):
+    from dataclasses import replace
+
+    cfg = CASES["moons-adam"]
+    cfg = replace(cfg, train=replace(cfg.train, endless=True, epochs=1))
+    run = registry.start(cfg)
+    deadline = time.monotonic() + 60
+    while run.epoch < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.pause()  # between two batches: then stop, so the last epoch is a whole one
+    run.stop(wait=True)
+    assert run.join(60)
+    trained = run.log.epoch_records()[-1]["epoch"]
+    assert trained >= 3  # past its 1 configured epoch
+    path = tmp_path / "run.py"
+    path.write_text(export.script(run.cfg.to_dict(), "endless", epochs_trained=trained))
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _printed_epochs(done.stdout) == _expected(run)

@@ -115,8 +115,18 @@ def optimizer_call(cfg: RunConfig) -> str:
     return f"torch.optim.{OPTIMIZERS[t.optimizer]}(trainable, {kwargs})"
 
 
-def script(settings: dict, name: str = "", threads: int = TORCH_THREADS) -> str:
-    """A standalone script that retrains the run described by ``settings`` and prints losses."""
+def script(
+    settings: dict, name: str = "", epochs_trained: int = 0, threads: int = TORCH_THREADS
+) -> str:
+    """A standalone script that retrains the run described by ``settings`` and prints losses.
+
+    A run without an epoch limit ("until paused") is written with the ``epochs_trained`` it
+    did, so the script ends where the run was stopped.
+    """
+    train = settings.get("train", {}) if isinstance(settings, dict) else {}
+    if isinstance(train, dict) and train.get("endless") is True:
+        epochs = epochs_trained if epochs_trained > 0 else train.get("epochs", 1)
+        settings = {**settings, "train": {**train, "endless": False, "epochs": epochs}}
     device = settings.get("train", {}).get("device", "cpu")
     if device not in available_devices():  # trained on a GPU this machine lacks: check on cpu
         settings = {**settings, "train": {**settings["train"], "device": "cpu"}}
