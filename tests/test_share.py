@@ -59,3 +59,19 @@ def test_fuzzed_query_strings_never_raise_and_always_give_a_valid_config():
             part = {k.split(".")[1]: v for k, v in values.items() if k.startswith(section)}
             {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}[section](**part)
         assert len(values) + len(warnings) >= 1
+
+
+def test_frozen_layers_the_model_lacks_are_dropped_with_the_layers_it_has():
+    values, warnings = from_query({"model.frozen": "0,9", "model.hidden": "8"})
+    assert values == {"model.hidden": (8,)}
+    assert warnings == [
+        "Ignored model.frozen='0,9': this model's layers with parameters are 0, 2; "
+        "using the default."
+    ]
+    values, warnings = from_query({"model.frozen": "1", "data.dataset": "digits"})
+    assert values["model.frozen"] == ("1",) and warnings == []  # digits: Flatten is layer 0
+
+
+def test_a_warning_never_quotes_a_huge_value_in_full():
+    values, warnings = from_query({"data.dataset": "x" * 100_000, "y" * 100_000: "1"})
+    assert values == {} and all(len(w) < 500 for w in warnings)

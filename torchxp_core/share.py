@@ -6,7 +6,15 @@ unknown value is dropped with a short warning and its field keeps the default.
 
 from dataclasses import fields
 
-from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig, parse_hidden
+from torchxp_core import data
+from torchxp_core.config import (
+    DataConfig,
+    ModelConfig,
+    RunConfig,
+    TrainConfig,
+    layers_with_parameters,
+    parse_hidden,
+)
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
 LIST_FIELDS = {"model.hidden", "model.frozen", "train.pitfalls"}  # comma-separated in a URL
@@ -71,6 +79,23 @@ def _parse(key: str, text: str, default):
         raise ValueError(f"{_quoted(text)} is not {kind}.") from None
 
 
+def _drop_missing_layers(accepted: dict[str, dict], text: str) -> list[str]:
+    """Frozen layers must exist in the model the other settings build (checked by RunConfig
+    too, but here a bad one is dropped with a warning instead of failing the whole lab)."""
+    if not accepted["model"].get("frozen"):
+        return []
+    model = ModelConfig(**accepted["model"])
+    dataset = accepted["data"].get("dataset", DEFAULTS.data.dataset)
+    owners = layers_with_parameters(model, data.DATASETS[dataset].image)
+    if all(name in owners for name in model.frozen):
+        return []
+    del accepted["model"]["frozen"]
+    return [
+        f"Ignored model.frozen={_quoted(text)}: this model's layers with parameters are "
+        f"{', '.join(owners)}; using the default."
+    ]
+
+
 def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
     """Valid settings as {dotted key: typed value}, and one warning per value left out.
 
@@ -89,8 +114,10 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
             SECTIONS[section](**{**accepted[section], name: value})
         except ValueError as exc:  # the sections raise nothing else, for any value
             reason = str(exc).rstrip(".")
+            reason = reason if len(reason) <= 300 else reason[:299] + "…"  # it may quote text
             warnings.append(f"Ignored {key}={_quoted(text)}: {reason}; using the default.")
             continue
         accepted[section][name] = value
+    warnings += _drop_missing_layers(accepted, str(query.get("model.frozen", "")))
     values = {f"{sec}.{name}": v for sec, part in accepted.items() for name, v in part.items()}
     return values, warnings
