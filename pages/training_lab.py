@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from torchxp_core import diff
+from torchxp_core import diff, pitfalls
 from ui import code_panel, history_state, lab, live, presenter, settings, share
 from ui.navigation import ensure_app
 from ui.state import registry, tab_id
@@ -45,6 +45,13 @@ with head[3].popover("Options", icon=":material/tune:", width="stretch"):
         help="The first row of charts fits this screen.",
     )
 with_twin = with_twin and bool(config and config.train.pitfalls)
+
+for quiet in pitfalls.silent(config) if config is not None else ():  # no silent switch
+    note, fix = st.columns([5, 1], vertical_alignment="center")
+    note.warning(quiet.why)
+    if quiet.fix:
+        fix.button(quiet.fix_label, key=f"lab.fix.{quiet.pitfall}", width="stretch",
+                   on_click=settings.put_all, args=(quiet.fix,))  # fmt: skip
 
 run, twin = lab.shown()
 changed = diff.changes(run.cfg, config) if run is not None and config is not None else []
@@ -89,4 +96,4 @@ else:
             st.rerun()  # rare: redraw the page for the new run
     live.live_view(run, smoothing, log_y, twin)
 
-code_panel.show(config)
+code_panel.show(run.cfg if run is not None else config)  # the loop on screen

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from torchxp_core.config import DataConfig
-from torchxp_core.data import DATASETS, make_dataset, n_train
+from torchxp_core.data import DATASETS, FIXED_SAMPLES, make_dataset, n_train
 from torchxp_core.losses import LOSSES
 
 
@@ -15,7 +15,7 @@ def test_every_dataset_has_float32_features_and_a_clean_split(name):
     data = make_dataset(cfg)
     assert data.x_train.dtype == np.float32 and data.x_val.dtype == np.float32
     assert len(data.x_train) == n_train(cfg) == len(data.y_train)
-    assert len(data.x_train) + len(data.x_val) == (1797 if name == "digits" else 400)
+    assert len(data.x_train) + len(data.x_val) == FIXED_SAMPLES.get(name, 400)
     if DATASETS[name].task == "classification":
         assert data.y_train.dtype == np.int64
         assert set(np.unique(data.y_train)) == set(range(data.n_classes))
@@ -60,3 +60,17 @@ def test_same_seed_same_data_other_seed_other_data():
 def test_targets_take_the_dtype_and_shape_their_loss_needs(loss, dtype, shape):
     targets = LOSSES[loss].make_targets(np.array([0, 1, 1, 0, 1]))
     assert targets.dtype == dtype and tuple(targets.shape) == shape
+
+
+def test_each_datasets_stated_input_shape_is_the_shape_it_generates():
+    for name, info in DATASETS.items():
+        cfg = DataConfig(dataset=name, n_samples=100)
+        assert make_dataset(cfg).input_shape == info.input_shape, name
+
+
+def test_coloured_shapes_are_nchw_rgb_images_whose_class_is_shape_and_colour():
+    data = make_dataset(DataConfig(dataset="shapes", standardize=False))
+    assert data.x_train.shape[1:] == (3, 16, 16) and data.n_classes == 6
+    red = data.x_train[data.y_train < 3]  # classes 0-2 are red, 3-5 blue
+    assert red[:, 0].max(axis=(1, 2)).min() > 0.8  # every red shape lights the red channel
+    assert (red[:, 2] > 0.8).mean() < 0.02  # and hardly any blue pixel

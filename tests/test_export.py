@@ -52,6 +52,35 @@ CASES = {
             "train": {"loss": "cross_entropy", "epochs": 1, "batch_size": 128},
         }
     ),
+    "shapes-cnn-nhwc-reshape": RunConfig.from_dict(
+        {
+            "data": {"dataset": "shapes", "val_fraction": 0.5},
+            "model": {"kind": "cnn", "hidden": [8]},
+            "train": {"epochs": 1, "batch_size": 100, "pitfalls": ["nhwc_reshape"]},
+        }
+    ),
+    "spiral-softmax-before-ce": RunConfig.from_dict(
+        {
+            "data": {"dataset": "spiral", "n_samples": 200},
+            "train": {"epochs": 2, "pitfalls": ["softmax_before_ce"]},
+        }
+    ),
+    "moons-sigmoid-into-bce-with-logits": RunConfig.from_dict(
+        {
+            "data": {"dataset": "moons", "n_samples": 200},
+            "train": {
+                "loss": "bce_with_logits",
+                "epochs": 2,
+                "pitfalls": ["sigmoid_into_logits_loss"],
+            },
+        }
+    ),
+    "curve-mse-shape": RunConfig.from_dict(
+        {
+            "data": {"dataset": "curve", "n_samples": 200},
+            "train": {"loss": "mse", "epochs": 2, "pitfalls": ["mse_shape"]},
+        }
+    ),
     "circles-bce-logits-adagrad": RunConfig.from_dict(
         {
             "data": {"dataset": "circles", "n_samples": 200},

@@ -101,3 +101,27 @@ def test_the_runs_optimizer_is_torchs_fused_one_and_the_export_writes_the_same_c
     rms = RunConfig(train=TrainConfig(optimizer="rmsprop"))
     assert "fused" not in export.optimizer_call(rms)
     assert not training.prepare(rms).optimizer.defaults.get("fused")
+
+
+def test_a_switch_the_model_cannot_show_says_so_and_offers_the_setting_that_shows_it():
+    from torchxp_core import pitfalls
+
+    quiet = pitfalls.silent(RunConfig(train=TrainConfig(pitfalls=("forget_eval",))))
+    assert [q.pitfall for q in quiet] == ["forget_eval"] and quiet[0].fix == {"model.dropout": 0.3}
+    shown = RunConfig(model=ModelConfig(dropout=0.3), train=TrainConfig(pitfalls=("forget_eval",)))
+    assert pitfalls.silent(shown) == []
+    digits = RunConfig(DataConfig(dataset="digits"), ModelConfig(kind="cnn"),
+                       TrainConfig(pitfalls=("nhwc_reshape",)))  # fmt: skip
+    assert pitfalls.silent(digits)[0].fix == {"data.dataset": "shapes", "model.kind": "cnn"}
+    # ...and the fix is true: with one channel the reshape really changes nothing.
+    x = torch.randn(4, 1, 8, 8)
+    assert torch.equal(x.permute(0, 2, 3, 1).reshape(x.shape), x)
+
+
+def test_a_loss_mistake_under_another_loss_is_refused_with_the_loss_to_choose():
+    import pytest
+
+    with pytest.raises(ValueError, match="choose that loss"):
+        RunConfig(train=TrainConfig(loss="cross_entropy", pitfalls=("logits_into_bce",)))
+    with pytest.raises(ValueError, match="needs images"):
+        RunConfig(train=TrainConfig(pitfalls=("nhwc_reshape",)))

@@ -283,3 +283,41 @@ def test_adam_at_the_help_texts_learning_rate_ends_diverged_with_the_cause():
     _button(at, "Train").click().run()
     _wait_for_status(at, "diverged")
     assert "the learning rate 5 is too high for adam" in at.error[0].value
+
+
+def test_a_silent_switch_says_so_before_train_and_one_click_makes_it_visible():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"train.pitfalls": "forget_eval"})
+    at.run()
+    assert any("changes nothing here" in w.value for w in at.warning)
+    _button(at, "Use Dropout 0.3").click().run()
+    assert at.session_state["model.dropout"] == 0.3
+    assert not any("changes nothing here" in w.value for w in at.warning)
+    assert not at.exception
+
+
+def test_a_mistake_beside_its_twin_shows_both_pictures_and_what_to_look_for():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"train.pitfalls": "softmax_before_ce", "train.epochs": "3"})
+    at.run()
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "finished")
+    at.run()
+    titles = _chart_titles(at)
+    assert "With the mistake" in titles and "Correct twin" in titles
+    assert any("softmaxes again" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_a_run_torch_refuses_shows_its_message_once_with_its_meaning_and_no_empty_charts():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"train.pitfalls": "float64_data"})
+    at.run()
+    at.toggle(key="lab.with_twin").set_value(False)
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "failed")
+    at.run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "RuntimeError" in errors[0]
+    assert any("never casts silently" in c.value for c in at.caption)
+    assert not at.get("plotly_chart")  # nothing trained, nothing drawn

@@ -1,5 +1,6 @@
 """The loop and the runner against torch: learning, repeatability, stop, failure, divergence."""
 
+import math
 import time
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from torchxp_core import training
-from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from torchxp_core.config import PITFALLS, DataConfig, ModelConfig, RunConfig, TrainConfig
 from torchxp_core.runner import TORCH_THREADS, Run, RunLimitError, Status
 
 
@@ -258,3 +259,78 @@ def test_an_ended_runs_clock_stops_and_an_endless_run_has_no_total(registry):
     frozen = run.elapsed()
     time.sleep(0.3)
     assert run.elapsed() == frozen and run.status == Status.STOPPED
+
+
+def _fit_pair(cfg: RunConfig):
+    """The mistaken run and its correct twin, each fitted here; their reporters."""
+    from dataclasses import replace
+
+    pair = []
+    for c in (cfg, replace(cfg, train=replace(cfg.train, pitfalls=()))):
+        reporter = _Last()
+        training.fit(training.prepare(c), reporter)
+        pair.append(reporter)
+    return pair
+
+
+class _Last(_Collect):
+    def on_epoch(self, epoch, results):
+        self.last = results
+
+
+def test_mse_with_n_targets_against_n_by_1_outputs_flattens_the_fit():
+    cfg = RunConfig(
+        DataConfig(dataset="curve"), ModelConfig(hidden=(32, 32)),
+        TrainConfig(loss="mse", epochs=40, pitfalls=("mse_shape",)),
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match="target size"):  # torch's own warning, every batch
+        mistake, twin = _fit_pair(cfg)
+    assert mistake.last["val"]["rmse"] > 3 * twin.last["val"]["rmse"]
+
+
+def test_softmax_before_cross_entropy_puts_a_floor_under_the_loss():
+    cfg = RunConfig(train=TrainConfig(epochs=30, pitfalls=("softmax_before_ce",)))
+    mistake, twin = _fit_pair(cfg)
+    floor = -math.log(math.e / (math.e + 1))  # CE of softmax outputs in [0, 1], 2 classes
+    assert min(mistake.losses) >= floor - 1e-6 and min(twin.losses) < floor / 3
+
+
+def test_a_sigmoid_fed_to_bce_with_logits_puts_a_floor_under_the_loss():
+    cfg = RunConfig(train=TrainConfig(loss="bce_with_logits", epochs=30,
+                                      pitfalls=("sigmoid_into_logits_loss",)))  # fmt: skip
+    mistake, twin = _fit_pair(cfg)
+    floor = -math.log(torch.sigmoid(torch.tensor(1.0)).item())  # sigmoid(p) <= sigmoid(1)
+    assert min(mistake.losses) >= floor - 1e-6 and min(twin.losses) < floor / 3
+
+
+def test_raw_logits_fed_to_bce_fail_with_torchs_own_words():
+    cfg = RunConfig(train=TrainConfig(loss="bce", pitfalls=("logits_into_bce",)))
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        training.fit(training.prepare(cfg), _Collect())
+
+
+def test_nhwc_images_reshaped_instead_of_permuted_leave_the_cnn_far_behind():
+    cfg = RunConfig(
+        DataConfig(dataset="shapes"), ModelConfig(kind="cnn", hidden=(32,)),
+        TrainConfig(epochs=10, pitfalls=("nhwc_reshape",)),
+    )  # fmt: skip
+    mistake, twin = _fit_pair(cfg)
+    assert twin.last["val"]["accuracy"] > mistake.last["val"]["accuracy"] + 0.15
+
+
+@pytest.mark.parametrize("pitfall", sorted(PITFALLS))
+def test_a_mistake_and_its_twin_start_from_identical_weights(pitfall):
+    from dataclasses import replace
+
+    from torchxp_core.config import PITFALL_LOSSES
+
+    loss = PITFALL_LOSSES.get(pitfall, "cross_entropy")
+    data = {"nhwc_reshape": "shapes", "mse_shape": "curve"}.get(pitfall, "moons")
+    cfg = RunConfig(
+        DataConfig(dataset=data, n_samples=100),
+        ModelConfig(kind="cnn" if data == "shapes" else "mlp"),
+        TrainConfig(loss=loss, pitfalls=(pitfall,)),
+    )
+    a = training.prepare(cfg).model.state_dict()
+    b = training.prepare(replace(cfg, train=replace(cfg.train, pitfalls=()))).model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

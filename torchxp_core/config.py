@@ -18,6 +18,18 @@ PITFALLS: dict[str, str] = {
     "grad_in_val": "keep the graph in validation (no set_grad_enabled(False))",
     "wrong_label_dtype": "labels as int32 instead of the dtype the loss needs",
     "float64_data": "float64 data into a float32 model",
+    "nhwc_reshape": "images [B, H, W, C] 'fixed' with reshape instead of permute",
+    "softmax_before_ce": "softmax applied before CrossEntropyLoss",
+    "sigmoid_into_logits_loss": "a sigmoid output fed to BCEWithLogitsLoss",
+    "logits_into_bce": "raw logits fed to BCELoss (no final Sigmoid)",
+    "mse_shape": "outputs (N, 1) against targets (N,) in MSELoss",
+}
+# The loss a pitfall is about: with another loss its branch would mean something else.
+PITFALL_LOSSES = {
+    "softmax_before_ce": "cross_entropy",
+    "sigmoid_into_logits_loss": "bce_with_logits",
+    "logits_into_bce": "bce",
+    "mse_shape": "mse",
 }
 
 
@@ -254,8 +266,21 @@ class RunConfig:
         losses.check_serves(losses.get_loss(self.train.loss), info.task, n_classes)
         if self.model.kind == "cnn" and not info.image:
             raise ValueError(
-                f"The CNN needs image data (digits); {info.label} is points: use the mlp."
+                f"The CNN needs image data (digits or coloured shapes); {info.label} is points: "
+                "use the mlp."
             )
+        if "nhwc_reshape" in self.train.pitfalls and not info.image:
+            raise ValueError(
+                f"The mistake '{PITFALLS['nhwc_reshape']}' needs images; {info.label} is points: "
+                "choose Coloured shapes."
+            )
+        for pitfall in self.train.pitfalls:
+            needed = PITFALL_LOSSES.get(pitfall)
+            if needed and self.train.loss != needed:
+                raise ValueError(
+                    f"The mistake '{PITFALLS[pitfall]}' is about {losses.LOSSES[needed].label}: "
+                    f"choose that loss (Training), or switch the mistake off."
+                )
         n_train = data.n_train(self.data)
         if self.train.batch_size > n_train:
             raise ValueError(

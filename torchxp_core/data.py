@@ -23,8 +23,9 @@ class DatasetInfo:
     task: str  # CLASSIFICATION or REGRESSION
     classes: int  # fixed class count; 0 means "the n_classes setting decides"
     min_classes: int = 2
-    image: bool = False  # True: samples are [1, 8, 8] images
+    image: bool = False  # True: samples are [C, H, W] images
     description: str = ""
+    input_shape: tuple[int, ...] = (2,)  # one sample's shape, as the model receives it
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -37,7 +38,9 @@ DATASETS: dict[str, DatasetInfo] = {
     "blobs": DatasetInfo(
         "Gaussian blobs", CLASSIFICATION, 0, min_classes=3, description="one cloud per class"
     ),
-    "curve": DatasetInfo("1-D curve", REGRESSION, 0, description="y = sin(2x) + x/2 + noise"),
+    "curve": DatasetInfo(
+        "1-D curve", REGRESSION, 0, description="y = sin(2x) + x/2 + noise", input_shape=(1,)
+    ),
     "plane": DatasetInfo("2-D plane", REGRESSION, 0, description="y = 1.5 x1 - 2 x2 + noise"),
     "digits": DatasetInfo(
         "Digits (8×8)",
@@ -45,9 +48,21 @@ DATASETS: dict[str, DatasetInfo] = {
         10,
         image=True,
         description="scikit-learn's 1,797 handwritten digits as [B, 1, 8, 8]",
+        input_shape=(1, 8, 8),
+    ),
+    "shapes": DatasetInfo(
+        "Coloured shapes (16×16)",
+        CLASSIFICATION,
+        6,
+        image=True,
+        description="squares, discs and crosses in red or blue as [B, 3, 16, 16], made here; "
+        "the class is shape and colour",
+        input_shape=(3, 16, 16),
     ),
 }
 DIGITS_SAMPLES = 1797  # fixed size of scikit-learn's digits
+SHAPES_SAMPLES = 1500
+FIXED_SAMPLES = {"digits": DIGITS_SAMPLES, "shapes": SHAPES_SAMPLES}
 
 
 def n_classes(cfg: "DataConfig") -> int:
@@ -59,7 +74,7 @@ def n_classes(cfg: "DataConfig") -> int:
 
 
 def n_samples(cfg: "DataConfig") -> int:
-    return DIGITS_SAMPLES if cfg.dataset == "digits" else cfg.n_samples
+    return FIXED_SAMPLES.get(cfg.dataset, cfg.n_samples)
 
 
 def n_train(cfg: "DataConfig") -> int:
@@ -102,6 +117,32 @@ def _spiral(n: int, arms: int, noise: float, rng: np.random.Generator):
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def _shapes(n: int, noise: float, rng: np.random.Generator):
+    """Coloured shapes on a dim field, [B, 3, 16, 16] in [0, 1]: class = shape x colour.
+
+    Shapes sit anywhere in the image, so a model must find them where they are: a CNN's
+    job, and what scrambled pixels (an NHWC array reshaped, not permuted) take away.
+    """
+    size = 16
+    yy, xx = np.mgrid[0:size, 0:size]
+    y = rng.integers(0, 6, size=n)
+    shape, colour = y % 3, y // 3  # square, disc, cross x red, blue
+    x = rng.uniform(0.0, 0.15, size=(n, 3, size, size))
+    radius = rng.uniform(2.0, 4.0, size=n)
+    centre_y, centre_x = rng.uniform(2.5, size - 3.5, size=(2, n))
+    for i in range(n):
+        dy, dx, r = np.abs(yy - centre_y[i]), np.abs(xx - centre_x[i]), radius[i]
+        if shape[i] == 0:
+            mask = (dy <= 0.8 * r) & (dx <= 0.8 * r)
+        elif shape[i] == 1:
+            mask = dy**2 + dx**2 <= r**2
+        else:
+            mask = ((dy <= 0.8) & (dx <= r)) | ((dx <= 0.8) & (dy <= r))
+        x[i, 0 if colour[i] == 0 else 2][mask] = 1.0
+        x[i, 1][mask] = 0.3
+    return x + rng.normal(scale=noise * 0.3, size=x.shape), y
+
+
 def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(cfg.seed)
     n, noise, seed = cfg.n_samples, cfg.noise, cfg.seed
@@ -129,6 +170,8 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
     if name == "digits":
         digits = skd.load_digits()  # ships with scikit-learn: no download
         return digits.images[:, None, :, :] / 16.0, digits.target  # [B, 1, 8, 8] in [0, 1]
+    if name == "shapes":
+        return _shapes(SHAPES_SAMPLES, noise, rng)
     raise ValueError(f"Unknown dataset '{name}'.")
 
 

@@ -26,6 +26,7 @@ from torchxp_core.metrics import StepSeries
 from torchxp_core.models import build_model
 from torchxp_core.optimizers import OPTIMIZERS, optimizer_kwargs
 from torchxp_core.runner import TORCH_THREADS
+from torchxp_core.training import DIVERGE_FACTOR
 
 FORMAT = "torchxp-runs/1"
 _EPOCH_META = ("epoch", "step", "elapsed_s")
@@ -96,9 +97,8 @@ def _comment(text: str) -> str:
 def _model(cfg: RunConfig) -> nn.Sequential:
     # Built on the meta device: no memory, no weights, and torch's global RNG is untouched.
     info = datamod.DATASETS[cfg.data.dataset]
-    shape = (1, 8, 8) if info.image else ((1,) if cfg.data.dataset == "curve" else (2,))
     with torch.device("meta"):
-        return build_model(cfg.model, shape, datamod.n_classes(cfg.data), cfg.loss)
+        return build_model(cfg.model, info.input_shape, datamod.n_classes(cfg.data), cfg.loss)
 
 
 def _model_lines(model: nn.Sequential) -> list[str]:
@@ -137,6 +137,9 @@ def script(
     sources = [inspect.getsource(datamod._generate)]
     if cfg.data.dataset == "spiral":
         sources.insert(0, inspect.getsource(datamod._spiral))
+    if cfg.data.dataset == "shapes":
+        sources.insert(0, f"SHAPES_SAMPLES = {datamod.SHAPES_SAMPLES}\n\n")
+        sources.insert(1, inspect.getsource(datamod._shapes))
     if loss.name == "cross_entropy":
         targets = "torch.as_tensor(y, dtype=torch.int64)  # (N,) class indices"
         predict = "outputs.argmax(dim=1)"
@@ -206,6 +209,13 @@ def script(
         lines.append("    inputs = inputs.double()  # PITFALL float64_data: numpy's default dtype")
     if "wrong_label_dtype" in pitfalls:
         lines.append("    targets = targets.to(torch.int32)  # PITFALL wrong_label_dtype")
+    if "nhwc_reshape" in pitfalls:
+        lines += [
+            "    # PITFALL nhwc_reshape: images [B, H, W, C] reshaped, not permuted",
+            "    inputs = inputs.permute(0, 2, 3, 1).reshape(inputs.shape)",
+        ]
+    if "mse_shape" in pitfalls:
+        lines.append("    targets = targets.reshape(-1)  # PITFALL mse_shape: (N,) vs (N, 1)")
     lines += [
         "    return inputs.to(DEVICE), targets.to(DEVICE)",
         "",
@@ -218,6 +228,8 @@ def script(
         *_model_lines(model),
         ").to(DEVICE)",
     ]
+    if "logits_into_bce" in pitfalls:
+        lines.append("model = model[:-1]  # PITFALL logits_into_bce: the final Sigmoid left out")
     if any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules()):
         lines += [
             "# Dropout draws its masks from a generator seeded with SEED alone, as torchxp does",
@@ -231,6 +243,9 @@ def script(
         "trainable = [p for p in model.parameters() if p.requires_grad]",
         f"optimizer = {optimizer_call(cfg)}",
         "generator = torch.Generator().manual_seed(SEED)  # the batch order",
+        "",
+        "",
+        "FIRST_LOSS = []",
         "",
         "",
         "def run_phase(phase):",
@@ -263,13 +278,26 @@ def script(
     lines += [
         "        with torch.set_grad_enabled(track_graph):",
         "            outputs = model(inputs)",
-        "            loss = criterion(outputs, labels)",
+        "            scores = outputs",
+        *(
+            ["            scores = outputs.softmax(dim=1)  # PITFALL softmax_before_ce"]
+            if "softmax_before_ce" in pitfalls
+            else []
+        ),
+        *(
+            ["            scores = outputs.sigmoid()  # PITFALL sigmoid_into_logits_loss"]
+            if "sigmoid_into_logits_loss" in pitfalls
+            else []
+        ),
+        "            loss = criterion(scores, labels)",
         "            if phase == 'train':",
         "                loss.backward()",
         "                optimizer.step()",
         "        value = loss.item()",
         "        if not math.isfinite(value):",
         "            raise SystemExit(f'The {phase} loss became {value}: the run diverged.')",
+        "        if phase == 'train' and not FIRST_LOSS:",
+        "            FIRST_LOSS.append(value)  # the untrained model's: the divergence yardstick",
         "        total_loss += value * len(inputs)",
     ]
     if not regression:
@@ -287,6 +315,8 @@ def script(
         "    results = {phase: run_phase(phase) for phase in ('train', 'val')}",
         "    record = {f'{p}_{k}': v for p, got in results.items() for k, v in got.items()}",
         "    print(f'epoch {epoch}: ' + ' '.join(f'{k}={v!r}' for k, v in record.items()))",
+        f"    if results['train']['loss'] > {DIVERGE_FACTOR!r} * FIRST_LOSS[0]:  # diverged",
+        "        raise SystemExit('The training loss exploded: the run diverged.')",
         "",
     ]
     return "\n".join(lines)

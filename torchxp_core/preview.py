@@ -25,7 +25,7 @@ N_IMAGES = 24  # validation images in the images view: 4 rows of 6
 class ImagePredictions:
     """Validation images with their true labels and what the model predicts for them."""
 
-    images: np.ndarray  # (n, H, W) float32, the first channel
+    images: np.ndarray  # (n, C, H, W) float32, as the model sees them
     labels: np.ndarray  # (n,) int64
     predicted: np.ndarray  # (n,) int64
     confidence: np.ndarray  # (n,) float32: the predicted class's probability
@@ -57,7 +57,7 @@ def image_predictions(model: torch.nn.Module, cfg: RunConfig, data: Dataset) -> 
         probs = torch.stack([1 - probs, probs], dim=1)
     confidence, predicted = probs.max(dim=1)
     return ImagePredictions(
-        data.x_val[:N_IMAGES, 0], data.y_val[:N_IMAGES], predicted.numpy(), confidence.numpy()
+        data.x_val[:N_IMAGES], data.y_val[:N_IMAGES], predicted.numpy(), confidence.numpy()
     )
 
 

@@ -111,6 +111,7 @@ class Run:
         self.log = MetricsLog()
         self.status = Status.PENDING
         self.error = ""  # a sentence for the page when failed or diverged
+        self.warnings: list[str] = []  # what torch warned while training, once each
         self.epoch = 0
         self.step = 0
         self.data: Dataset | None = None  # the run's data, as the worker trains on it
@@ -298,6 +299,8 @@ class Run:
                 self._clock = time.perf_counter()
                 if self.status == Status.PENDING:
                     self.status = Status.RUNNING
+            elif kind == "warning":
+                self.warnings.append(message[1])
             elif kind == "status":
                 self._on_status(message[1])
             elif kind == "reply" and message[1] in self._waiting:

@@ -111,6 +111,8 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
     device, loss = torch.device(cfg.train.device), cfg.loss
     pitfalls = frozenset(cfg.train.pitfalls)
     model = initial_model(cfg, data).to(device)
+    if "logits_into_bce" in pitfalls:  # PITFALL logits_into_bce: the final Sigmoid left out
+        model = model[:-1]
     tensors = {}
     for phase, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val)):
         inputs, targets = torch.from_numpy(x), loss.make_targets(y)
@@ -118,6 +120,10 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
             inputs = inputs.double()
         if "wrong_label_dtype" in pitfalls:  # PITFALL wrong_label_dtype
             targets = targets.to(torch.int32)
+        if "nhwc_reshape" in pitfalls:  # PITFALL nhwc_reshape: [B, H, W, C] reshaped, not permuted
+            inputs = inputs.permute(0, 2, 3, 1).reshape(inputs.shape)  # scrambles every image
+        if "mse_shape" in pitfalls:  # PITFALL mse_shape: targets (N,) against outputs (N, 1)
+            targets = targets.reshape(-1)
         tensors[phase] = (inputs.to(device), targets.to(device))
     t = cfg.train
     trainable = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay out
@@ -147,10 +153,15 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
         with torch.set_grad_enabled(track_graph):
             with s.own_rng():  # Dropout's masks come from this run's seed alone
                 outputs = s.model(inputs)
-            loss = s.criterion(outputs, labels)
+            scores = outputs  # what the loss is given: raw logits for CE and BCEWithLogits
+            if "softmax_before_ce" in s.pitfalls:  # PITFALL softmax_before_ce
+                scores = outputs.softmax(dim=1)  # CrossEntropyLoss softmaxes again inside
+            if "sigmoid_into_logits_loss" in s.pitfalls:  # PITFALL sigmoid_into_logits_loss
+                scores = outputs.sigmoid()  # BCEWithLogitsLoss applies a sigmoid again inside
+            loss = s.criterion(scores, labels)
             if phase == "train":
-                loss.backward()  # fills .grad of every leaf that requires grad
-                s.optimizer.step()  # moves the weights along -grad
+                loss.backward()  # adds this batch's gradient to .grad of every trainable leaf
+                s.optimizer.step()  # updates the weights from .grad, by the optimizer's rule
         value = loss.item()
         if not math.isfinite(value):
             raise Diverged(

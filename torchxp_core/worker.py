@@ -23,6 +23,7 @@ import os
 import resource
 import signal
 import time
+import warnings
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -99,6 +100,7 @@ class Worker:
         self._seconds: list[float] = []
         self._started = time.perf_counter()
         self._paused_total = 0.0
+        self._warned: set[str] = set()
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
     def run(self) -> None:
@@ -110,7 +112,10 @@ class Worker:
             self._send_params(epoch=0)  # the initial weights, so change is measured from them
             self._started = time.perf_counter()  # the clock measures training, not setup
             self._send(("ready", self.setup.steps_per_epoch))
-            fit(self.setup, self)
+            with warnings.catch_warnings():  # torch's warnings go to the page, once each
+                warnings.simplefilter("always")
+                warnings.showwarning = self._on_warning
+                fit(self.setup, self)
         except Stopped:
             status = "stopped"
         except Diverged as exc:
@@ -122,6 +127,12 @@ class Worker:
             self._take_snapshot(force=True)  # the model as the run leaves it
             self._send_params(self.epoch, final=True)
         self._send(("end", status, error, self.step))
+
+    def _on_warning(self, message, category, *_args, **_kwargs) -> None:
+        text = f"{category.__name__}: {message}"
+        if text not in self._warned:
+            self._warned.add(text)
+            self._send(("warning", text))
 
     def _sentence(self, exc: Exception) -> str:
         text = f"{type(exc).__name__}: {exc}"

@@ -19,11 +19,13 @@ def pitfall_lines(source: str, pitfalls: tuple[str, ...]) -> list[tuple[int, str
 
 
 def show(config: RunConfig | None) -> None:
+    """The source of ``prepare``, ``fit`` and ``run_phase``, and the lines ``config``'s
+    mistakes change (the config of the run on screen, else the settings Train would use)."""
     pitfalls = config.train.pitfalls if config else ()
     with st.expander("The loop that is running (real source of torchxp_core/training.py)"):
         if config is not None:  # the call prepare() makes, as the exported script writes it
             st.code(f"optimizer = {export.optimizer_call(config)}", language="python")
-        for func in (training.fit, training.run_phase):
+        for func in (training.prepare, training.fit, training.run_phase):
             source = inspect.getsource(func)
             st.code(source, language="python", line_numbers=True)
             for number, line in pitfall_lines(source, pitfalls):

@@ -10,14 +10,14 @@ projector must show without scrolling; everything else sits below it.
 import streamlit as st
 
 from torchxp_core import config as cfgmod
-from torchxp_core import outcome, params, preview
+from torchxp_core import outcome, params, pitfalls, preview
 from torchxp_core.config import RunConfig
 from torchxp_core.figures import autograd as autograd_figs
 from torchxp_core.figures import training as figs
 from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
-from ui import presenter
+from ui import presenter, text
 
 # How often the status line and the charts refresh while a run trains. Each chart tick costs
 # a GPU-less Chromium ~0.3-0.5 s of redraw, and a click waits behind it: with charts every
@@ -78,8 +78,12 @@ def status_line(run: Run, role: str = "", progress: bool = True) -> None:
     )
     if progress:
         st.progress(p["fraction"], text=_progress_text(p, run.active))
+    for warned in run.warnings:  # torch's own words, once each
+        st.warning(f"torch warned: {text.plain(warned)}")
     if run.error:
-        st.error(run.error)
+        st.error(text.plain(run.error))
+        for pitfall in run.cfg.train.pitfalls if run.status == Status.FAILED else ():
+            st.caption(pitfalls.look_for(pitfall))  # what torch's message means here
     elif verdict:
         st.warning(verdict)
 
@@ -137,19 +141,39 @@ def _run_picture(run: Run):
     return picture_figure(preview.trained(run.cfg, run.data, weights), weights.epoch)
 
 
+def _trained_nothing(run: Run) -> bool:
+    """Ended before its first step (torch refused the first batch): no chart to draw."""
+    return run.step == 0 and not run.active
+
+
 def top_charts(run: Run, twin: Run | None, smoothing: float, log_y: bool) -> None:
-    """The row that must fit a projector: step loss (twin overlay) and the model's picture."""
-    left, right = st.columns(2)
-    with left:
-        if twin is None:
-            fig = figs.step_loss_figure(_curve(run, smoothing), log_y=log_y)
-        else:
-            fig = figs.twin_step_figure(_curve(run, smoothing), _curve(twin, smoothing), log_y)
-        _chart(fig, "chart-steps", presenter.top_row_height())
-    with right:
-        fig = _run_picture(run)
-        if fig is not None:
-            _chart(fig, "chart-surface", presenter.top_row_height())
+    """The row that must fit a projector: step loss (twin overlay) and the model's picture,
+    the twin's picture beside the mistake's."""
+    height = presenter.top_row_height()
+    if twin is None:
+        left, right = st.columns(2)
+        with left:
+            _chart(
+                figs.step_loss_figure(_curve(run, smoothing), log_y=log_y), "chart-steps", height
+            )
+        with right:
+            if (fig := _run_picture(run)) is not None:
+                _chart(fig, "chart-surface", height)
+        return
+    cols = st.columns(3)
+    with cols[0]:
+        fig = figs.twin_step_figure(_curve(run, smoothing), _curve(twin, smoothing), log_y)
+        _chart(fig, "chart-steps", height)
+    pictures = (
+        (cols[1], run, "With the mistake", "chart-surface"),
+        (cols[2], twin, "Correct twin", "chart-twin-surface"),
+    )
+    for col, shown, role, key in pictures:
+        with col:
+            if not _trained_nothing(shown) and (fig := _run_picture(shown)) is not None:
+                epoch = fig.layout.title.text.rpartition(" · ")[2]  # a third of the width:
+                fig.layout.title.text = f"{role} · {epoch}" if "epoch" in epoch else role
+                _chart(fig, key, height)
 
 
 def epoch_charts(run: Run) -> None:
@@ -249,9 +273,15 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
         _ended_rerun(runs)
 
     def body():
+        if _trained_nothing(run) and twin is None:  # its error says it all: no empty charts
+            _ended_rerun(runs)
+            return
         top_charts(run, twin, smoothing, log_y)
+        for pitfall in run.cfg.train.pitfalls if twin is not None else ():
+            st.info(pitfalls.look_for(pitfall))  # what the mistake is, and what to look for
         metrics_row(run)
-        epoch_charts(run)
+        if not _trained_nothing(run):
+            epoch_charts(run)
         if twin is not None:
             twin_charts(run, twin)
         frozen_change(run)

@@ -36,6 +36,12 @@ def put(key: str, value) -> None:
     st.session_state.pop("w:" + key, None)  # the widget re-seeds from the new value
 
 
+def put_all(values: dict) -> None:
+    """Several settings at once (a button's 'use these settings')."""
+    for key, value in values.items():
+        put(key, value)
+
+
 def _widget(kind, label: str, key: str, choices: list | None = None, **kw):
     """A widget bound to setting ``key``.
 

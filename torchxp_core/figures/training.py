@@ -214,25 +214,30 @@ def curve_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure
 def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
     """Validation images in a grid, mistakes first, each titled with the model's guess."""
     order = np.argsort(shown.predicted == shown.labels, kind="stable")  # wrong ones first
-    n, (h, w) = len(order), shown.images.shape[1:]
+    n, (channels, h, w) = len(order), shown.images.shape[1:]
     cols = 6  # 4 rows of 6: about the shape of a chart in half a screen
     rows = -(-n // cols)
-    mosaic = np.full((rows * (h + 3), cols * (w + 1)), np.nan, np.float32)
+    # Pixels scaled to [0, 1] over the grid (the data are standardised); gaps stay paper white.
+    low, high = float(shown.images.min()), float(shown.images.max())
+    pixels = (shown.images - low) / max(high - low, 1e-6)
+    mosaic = np.ones((rows * (h + 3), cols * (w + 1), 3), np.float32)
     notes = []
     for slot, i in enumerate(order):
         r, c = divmod(slot, cols)
         top, left = r * (h + 3), c * (w + 1)
-        mosaic[top + 3 : top + 3 + h, left : left + w] = shown.images[i]
+        picture = pixels[i].transpose(1, 2, 0)  # [C, H, W] -> [H, W, C] for drawing
+        if channels == 1:
+            picture = 1.0 - np.repeat(picture, 3, axis=2)  # grey ink on white paper
+        mosaic[top + 3 : top + 3 + h, left : left + w] = picture
         right = shown.predicted[i] == shown.labels[i]
         text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} (is {shown.labels[i]})"
         font = {"color": CORRECT_COLOR if right else MISTAKE_COLOR, "size": 13}
         notes.append(dict(x=left + w / 2 - 0.5, y=top + 1, text=text, showarrow=False, font=font))
-    ink = dict(colorscale="Greys", reversescale=True, showscale=False)  # dark ink, light paper
-    trace = dict(type="heatmap", z=mosaic, hoverinfo="skip", **ink)
+    trace = {"type": "image", "z": (mosaic * 255).astype(np.uint8), "hoverinfo": "skip"}
     wrong = int((shown.predicted != shown.labels).sum())
     title = f"Validation images: {wrong} of {n} wrong" + (f" · epoch {epoch}" if epoch else "")
     fig = _figure([trace], title, "images", x_title="", height=460, annotations=notes)
-    fig.layout.yaxis.update(autorange="reversed", visible=False, scaleanchor="x")
+    fig.layout.yaxis.update(visible=False, scaleanchor="x")
     fig.layout.xaxis.update(visible=False)
     return fig
 
