@@ -125,3 +125,17 @@ def test_a_loss_mistake_under_another_loss_is_refused_with_the_loss_to_choose():
         RunConfig(train=TrainConfig(loss="cross_entropy", pitfalls=("logits_into_bce",)))
     with pytest.raises(ValueError, match="needs images"):
         RunConfig(train=TrainConfig(pitfalls=("nhwc_reshape",)))
+
+
+def test_the_images_view_asks_the_mistaken_model_about_the_images_it_was_fed():
+    cfg = RunConfig(DataConfig(dataset="shapes"), ModelConfig(kind="cnn"),
+                    TrainConfig(pitfalls=("nhwc_reshape",)))  # fmt: skip
+    data = make_dataset(cfg.data)
+    pic = preview.untrained(cfg, data)
+    model = training.initial_model(cfg, data).eval()
+    x = torch.from_numpy(data.x_val[: preview.N_IMAGES])
+    fed = training.prepare(cfg, data).tensors["val"][0][: preview.N_IMAGES]  # scrambled
+    assert not torch.equal(fed, x)
+    with torch.no_grad():
+        np.testing.assert_array_equal(pic.images.predicted, model(fed).argmax(1).numpy())
+    np.testing.assert_array_equal(pic.images.images, x.numpy())  # people see the real images

@@ -227,7 +227,7 @@ def test_before_train_the_lab_shows_the_data_and_the_untrained_model():
     at.sidebar.selectbox(key="w:data.dataset").select("curve").run()
     assert "Untrained model" in _chart_titles(at) and "Fitted curve" in _chart_titles(at)
     at.sidebar.selectbox(key="w:data.dataset").select("digits").run()
-    assert "Validation images" in _chart_titles(at)
+    assert "Guess (truth)" in _chart_titles(at)
     assert not at.exception
 
 

@@ -45,6 +45,8 @@ class Picture:
 def image_predictions(model: torch.nn.Module, cfg: RunConfig, data: Dataset) -> ImagePredictions:
     """The model's guesses for the first validation images, in eval mode."""
     x = torch.from_numpy(data.x_val[:N_IMAGES])
+    if "nhwc_reshape" in cfg.train.pitfalls:  # as prepare() feeds that run: scrambled images
+        x = x.permute(0, 2, 3, 1).reshape(x.shape)
     was_training = model.training
     model.eval()
     try:

@@ -20,6 +20,7 @@ The worker dies with the server: SIGKILL when its parent goes (prctl), and exit 
 import ctypes
 import math
 import os
+import re
 import resource
 import signal
 import time
@@ -130,8 +131,9 @@ class Worker:
 
     def _on_warning(self, message, category, *_args, **_kwargs) -> None:
         text = f"{category.__name__}: {message}"
-        if text not in self._warned:
-            self._warned.add(text)
+        kind = re.sub(r"\d+", "#", text)  # the same warning for a last, smaller batch
+        if kind not in self._warned:
+            self._warned.add(kind)
             self._send(("warning", text))
 
     def _sentence(self, exc: Exception) -> str:

@@ -173,6 +173,8 @@ def top_charts(run: Run, twin: Run | None, smoothing: float, log_y: bool) -> Non
             if not _trained_nothing(shown) and (fig := _run_picture(shown)) is not None:
                 epoch = fig.layout.title.text.rpartition(" · ")[2]  # a third of the width:
                 fig.layout.title.text = f"{role} · {epoch}" if "epoch" in epoch else role
+                fig.update_layout(showlegend=False)  # no room: the first picture's colours
+                fig.update_traces(showscale=False, selector={"type": "heatmap"})
                 _chart(fig, key, height)
 
 

@@ -13,7 +13,7 @@ def test_forgetting_zero_grad_runs_beside_its_correct_twin(app_server: str, page
     page.get_by_role("button", name="Train").click()
 
     expect(page.get_by_text("With the mistake vs. the correct twin")).to_be_visible(timeout=30_000)
-    for title in ("Training loss per step (smoothed)", "Validation loss per epoch"):
+    for title in ("Loss per step (smoothed)", "Validation loss per epoch"):
         expect(page.locator(".gtitle", has_text=title).first).to_be_visible(timeout=30_000)
     overlay = page.locator("[data-testid='stPlotlyChart']").filter(has_text="correct twin")
     expect(overlay.first).to_be_visible()

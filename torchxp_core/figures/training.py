@@ -230,12 +230,12 @@ def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
             picture = 1.0 - np.repeat(picture, 3, axis=2)  # grey ink on white paper
         mosaic[top + 3 : top + 3 + h, left : left + w] = picture
         right = shown.predicted[i] == shown.labels[i]
-        text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} (is {shown.labels[i]})"
+        text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} ({shown.labels[i]})"
         font = {"color": CORRECT_COLOR if right else MISTAKE_COLOR, "size": 13}
         notes.append(dict(x=left + w / 2 - 0.5, y=top + 1, text=text, showarrow=False, font=font))
     trace = {"type": "image", "z": (mosaic * 255).astype(np.uint8), "hoverinfo": "skip"}
     wrong = int((shown.predicted != shown.labels).sum())
-    title = f"Validation images: {wrong} of {n} wrong" + (f" · epoch {epoch}" if epoch else "")
+    title = f"Guess (truth): {wrong} of {n} wrong" + (f" · epoch {epoch}" if epoch else "")
     fig = _figure([trace], title, "images", x_title="", height=460, annotations=notes)
     fig.layout.yaxis.update(visible=False, scaleanchor="x")
     fig.layout.xaxis.update(visible=False)
@@ -251,7 +251,7 @@ def twin_step_figure(mistake: LiveCurve, correct: LiveCurve, log_y: bool = True)
     for curve, (name, color) in zip((mistake, correct), TWINS, strict=True):
         idx = curve.indices()
         traces.append(_line((idx + 1).astype(np.float32), curve.smooth[idx], name, color))
-    return _figure(traces, "Training loss per step (smoothed)", "twin-steps", x_title="step",
+    return _figure(traces, "Loss per step (smoothed)", "twin-steps", x_title="step",
                    height=360, log_y=log_y, legend_below=True)  # fmt: skip
 
 
