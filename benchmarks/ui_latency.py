@@ -70,6 +70,8 @@ def one_try(page: Page, base_url: str) -> dict[str, float]:
     before = _step_shown(page)
     times["Step -> next step"] = _timed(page, "Step", lambda p: _step_shown(p) > before)
     times["Stop -> stopped"] = _timed(page, "Stop", _badge("stopped"))
+    untrained = page.locator(".gtitle", has_text="Untrained model")
+    times["Reset -> untrained"] = _timed(page, "Reset", lambda p: untrained.count() > 0)
     return times
 
 

@@ -74,9 +74,12 @@ if refused := st.session_state.pop("lab.refused", ""):
 ids = [r.id for r in reversed(registry().runs(owner=tab_id()))]
 if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
-if len(ids) > 1:
-    chosen = head[2].selectbox("Run shown", ids, index=ids.index(run.id) if run else 0)
-    if run is None or chosen != run.id:
+if len(ids) > 1 or (ids and run is None):
+    chosen = head[2].selectbox(
+        "Run shown", ids, index=ids.index(run.id) if run else None,
+        placeholder="Untrained model: pick a run",
+    )  # fmt: skip
+    if chosen is not None and (run is None or chosen != run.id):
         st.session_state["lab.run_id"], st.session_state["lab.twin_id"] = chosen, ""
         run, twin = registry().get(chosen), None
         changed = diff.changes(run.cfg, config) if run is not None and config else []

@@ -321,3 +321,17 @@ def test_a_run_torch_refuses_shows_its_message_once_with_its_meaning_and_no_empt
     assert len(errors) == 1 and "RuntimeError" in errors[0]
     assert any("never casts silently" in c.value for c in at.caption)
     assert not at.get("plotly_chart")  # nothing trained, nothing drawn
+
+
+def test_reset_stops_the_run_and_shows_the_untrained_model_again():
+    at = _training_lab()
+    shown = at.session_state["lab.run_id"]
+    _control(at, "Reset")
+    at.run()
+    from ui.state import registry
+
+    run = registry().get(shown)
+    assert run.join(30) and run.status == "stopped"
+    assert "Untrained model" in _chart_titles(at)
+    assert at.selectbox[0].value is None  # the run is still listed, not shown
+    assert not at.exception

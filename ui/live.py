@@ -227,9 +227,18 @@ def _ended_rerun(runs: list[Run]) -> None:
         st.rerun()
 
 
+def _reset(run: Run) -> None:
+    """Playground's Reset: the run stops and the lab shows the untrained model again."""
+    run.stop()
+    st.session_state["lab.run_id"] = st.session_state["lab.twin_id"] = ""
+    st.session_state["live.reset"] = True  # the fragment then reruns the whole page
+
+
 # The run controls: what each does to every run shown (a run and its twin), and its icon.
-CONTROLS = {"Pause": Run.pause, "Resume": Run.resume, "Step": Run.step_once, "Stop": Run.stop}
-ICONS = {"Pause": "pause", "Resume": "resume", "Step": "skip_next", "Stop": "stop"}
+CONTROLS = {"Pause": Run.pause, "Resume": Run.resume, "Step": Run.step_once, "Stop": Run.stop,
+            "Reset": _reset}  # fmt: skip
+ICONS = {"Pause": "pause", "Resume": "resume", "Step": "skip_next", "Stop": "stop",
+         "Reset": "restart_alt"}  # fmt: skip
 
 
 def _apply_control(runs: list[Run]) -> None:
@@ -247,14 +256,19 @@ def _controls(runs: list[Run]) -> None:
     merges with a timer's (seen: a Stop click lost while the charts ticked). A selected value
     travels with every later request too, so the click cannot be lost.
     """
-    if not any(r.active for r in runs):
-        return
+    if st.session_state.pop("live.reset", False):
+        st.rerun()  # the whole page: back to the untrained preview
     paused = any(r.status == Status.PAUSED for r in runs)
+    if not any(r.active for r in runs):
+        options = ["Reset"]
+    else:
+        options = ["Resume", "Step", "Stop", "Reset"] if paused else ["Pause", "Stop", "Reset"]
     st.segmented_control(
-        "Run", ["Resume", "Step", "Stop"] if paused else ["Pause", "Stop"], key="lab.control",
+        "Run", options, key="lab.control",
         format_func=lambda name: f":material/{ICONS[name]}: {name}",
         on_change=_apply_control, args=(runs,), label_visibility="collapsed",
-        help="Step: train exactly one more batch of the paused run, then stay paused.",
+        help="Step: train exactly one more batch of the paused run, then stay paused. "
+        "Reset: stop, and show the untrained model again.",
     )  # fmt: skip
 
 
