@@ -133,3 +133,14 @@ def test_a_stored_run_opened_in_the_lab_drops_what_it_cannot_use_with_a_sentence
     assert plain(PAYLOADS[1][:50]) in warning
     assert at.session_state["model.frozen"] == []
     assert at.session_state["data.n_samples"] == 200  # what it could use came with it
+
+
+def test_stored_setting_values_in_the_parallel_plot_are_text_not_markup():
+    runs = []
+    for i, device in enumerate(['<a href="http://evil.example">x</a>', "cpu"]):
+        settings = tiny_config().to_dict()
+        settings["train"]["device"] = device
+        runs.append(compare.StoredRun(f"r{i}", "n", [], settings, "finished", "", 1.0, 2.0,
+                                      "", "cpu", final={"val_loss": 0.5}))  # fmt: skip
+    frame = compare.parallel_frame(runs)
+    assert list(frame["device"]) == ['&lt;a href="http://evil.example"&gt;x&lt;/a&gt;', "cpu"]

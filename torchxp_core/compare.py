@@ -163,8 +163,9 @@ def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:
     rows = []
     for run in done:
         flat = flatten(run.settings)
-        row = {short_key(k): flat.get(k) for k in keys}
-        row = {k: format_value(v) if isinstance(v, tuple) else v for k, v in row.items()}
+        row = {plot_text(short_key(k)): flat.get(k) for k in keys}  # plotly text, as labels
+        row = {k: plot_text(format_value(v)) if isinstance(v, tuple | str) else v
+               for k, v in row.items()}  # fmt: skip
         row["final val loss"] = run.final["val_loss"]
         rows.append(row)
     return pd.DataFrame(rows)
