@@ -81,6 +81,10 @@ CASES = {
             "train": {"loss": "mse", "epochs": 2, "pitfalls": ["mse_shape"]},
         }
     ),
+    "wine-real-table": RunConfig.from_dict({"data": {"dataset": "wine"}, "train": {"epochs": 2}}),
+    "diabetes-real-table-mse": RunConfig.from_dict(
+        {"data": {"dataset": "diabetes"}, "train": {"loss": "mse", "epochs": 2}}
+    ),
     "circles-bce-logits-adagrad": RunConfig.from_dict(
         {
             "data": {"dataset": "circles", "n_samples": 200},

@@ -5,6 +5,7 @@ import base64
 import io
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -139,3 +140,45 @@ def test_the_images_view_asks_the_mistaken_model_about_the_images_it_was_fed():
     with torch.no_grad():
         np.testing.assert_array_equal(pic.images.predicted, model(fed).argmax(1).numpy())
     np.testing.assert_array_equal(pic.images.images, x.numpy())  # people see the real images
+
+
+def test_a_table_is_drawn_on_its_principal_plane_and_the_model_sliced_along_it():
+    from sklearn.decomposition import PCA
+
+    cfg = RunConfig(DataConfig(dataset="wine"))
+    pic = preview.untrained(cfg)
+    plane = pic.grid.plane
+    pca = PCA(n_components=2, svd_solver="full").fit(pic.data.x_train)
+    np.testing.assert_allclose(plane.project(pic.data.x_val), pca.transform(pic.data.x_val),
+                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    # The surface is the model's own prediction at the lifted grid points.
+    model = training.initial_model(cfg, pic.data).eval()
+    with torch.no_grad():
+        probs = model(pic.grid.points).softmax(1)
+    np.testing.assert_allclose(pic.snapshot.confidence.ravel(), probs.max(1).values.numpy())
+    fig = figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data, plane)
+    assert "PC1–PC2 of 13 features" in fig.layout.title.text
+    assert "of variance" in fig.layout.xaxis.title.text
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "breast_cancer", "diabetes"])
+def test_scikit_learns_real_tables_train_well_past_a_guess(name):
+    from torchxp_core import outcome
+
+    loss = "mse" if name == "diabetes" else "cross_entropy"
+    cfg = RunConfig(DataConfig(dataset=name), train=TrainConfig(loss=loss, epochs=30))
+    last = {}
+
+    class Keep:
+        def checkpoint(self):
+            pass
+
+        def on_step(self, loss):
+            pass
+
+        def on_epoch(self, epoch, results):
+            last.update({f"val_{k}": v for k, v in results["val"].items()})
+
+    setup = training.prepare(cfg)
+    training.fit(setup, Keep())
+    assert outcome.learned_nothing(setup.loss.task, setup.data, last) == ""

@@ -59,10 +59,36 @@ DATASETS: dict[str, DatasetInfo] = {
         "the class is shape and colour",
         input_shape=(3, 16, 16),
     ),
-}
+    # Real tables that ship with scikit-learn (no download): more than two features, so the
+    # lab draws them on their first two principal components.
+    "iris": DatasetInfo(
+        "Iris (real)", CLASSIFICATION, 3, input_shape=(4,),
+        description="150 flowers, 4 measurements in cm, 3 species (Fisher, 1936)",
+    ),
+    "wine": DatasetInfo(
+        "Wine (real)", CLASSIFICATION, 3, input_shape=(13,),
+        description="178 wines, 13 chemical measurements, 3 cultivars",
+    ),
+    "breast_cancer": DatasetInfo(
+        "Breast cancer (real)", CLASSIFICATION, 2, input_shape=(30,),
+        description="569 tumours, 30 features of cell nuclei, malignant or benign",
+    ),
+    "diabetes": DatasetInfo(
+        "Diabetes (real)", REGRESSION, 0, input_shape=(10,),
+        description="442 patients, 10 baseline measurements, disease progression a year on",
+    ),
+}  # fmt: skip
 DIGITS_SAMPLES = 1797  # fixed size of scikit-learn's digits
 SHAPES_SAMPLES = 1500
-FIXED_SAMPLES = {"digits": DIGITS_SAMPLES, "shapes": SHAPES_SAMPLES}
+# scikit-learn's loaders by dataset name, and the datasets whose size is fixed.
+REAL_TABLES = {
+    "iris": skd.load_iris,
+    "wine": skd.load_wine,
+    "breast_cancer": skd.load_breast_cancer,
+    "diabetes": skd.load_diabetes,
+}
+FIXED_SAMPLES = {"digits": DIGITS_SAMPLES, "shapes": SHAPES_SAMPLES, "iris": 150, "wine": 178,
+                 "breast_cancer": 569, "diabetes": 442}  # fmt: skip
 
 
 def n_classes(cfg: "DataConfig") -> int:
@@ -172,6 +198,12 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
         return digits.images[:, None, :, :] / 16.0, digits.target  # [B, 1, 8, 8] in [0, 1]
     if name == "shapes":
         return _shapes(SHAPES_SAMPLES, noise, rng)
+    if name in REAL_TABLES:
+        table = REAL_TABLES[name]()  # ships with scikit-learn: no download
+        y = table.target
+        if name == "diabetes":  # in units of its spread around its mean: losses read as others'
+            y = (y - y.mean()) / y.std()
+        return table.data, y
     raise ValueError(f"Unknown dataset '{name}'.")
 
 

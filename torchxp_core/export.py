@@ -137,6 +137,9 @@ def script(
     sources = [inspect.getsource(datamod._generate)]
     if cfg.data.dataset == "spiral":
         sources.insert(0, inspect.getsource(datamod._spiral))
+    if cfg.data.dataset in datamod.REAL_TABLES:
+        loader = datamod.REAL_TABLES[cfg.data.dataset].__name__
+        sources.insert(0, f"REAL_TABLES = {{{cfg.data.dataset!r}: skd.{loader}}}\n\n")
     if cfg.data.dataset == "shapes":
         sources.insert(0, f"SHAPES_SAMPLES = {datamod.SHAPES_SAMPLES}\n\n")
         sources.insert(1, inspect.getsource(datamod._shapes))

@@ -78,8 +78,6 @@ def status_line(run: Run, role: str = "", progress: bool = True) -> None:
     )
     if progress:
         st.progress(p["fraction"], text=_progress_text(p, run.active))
-    for warned in run.warnings:  # torch's own words, once each
-        st.warning(f"torch warned: {text.plain(warned)}")
     if run.error:
         st.error(text.plain(run.error))
         for pitfall in run.cfg.train.pitfalls if run.status == Status.FAILED else ():
@@ -124,8 +122,9 @@ def picture_figure(pic: preview.Picture, epoch: int | None):
         return figs.images_figure(pic.images, epoch)
     if pic.grid is None:
         return None
-    build = figs.curve_figure if len(pic.grid.axes) == 1 else figs.surface_figure
-    return build(pic.snapshot, pic.grid.axes, pic.data)
+    if len(pic.grid.axes) == 1:
+        return figs.curve_figure(pic.snapshot, pic.grid.axes, pic.data)
+    return figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data, pic.grid.plane)
 
 
 def _run_picture(run: Run):
@@ -293,6 +292,8 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
             _ended_rerun(runs)
             return
         top_charts(run, twin, smoothing, log_y)
+        for warned in run.warnings:  # torch's own words, once each, under the charts they explain
+            st.warning(f"torch warned {run.id}: {text.plain(warned)}")
         for pitfall in run.cfg.train.pitfalls if twin is not None else ():
             st.info(pitfalls.look_for(pitfall))  # what the mistake is, and what to look for
         metrics_row(run)

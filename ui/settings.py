@@ -8,7 +8,7 @@ import streamlit as st
 
 from torchxp_core import config as cfgmod
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from torchxp_core.data import DATASETS, n_classes
+from torchxp_core.data import DATASETS, FIXED_SAMPLES, n_classes
 from torchxp_core.devices import available_devices
 from torchxp_core.losses import CLASSIFICATION, LOSSES
 from torchxp_core.optimizers import MOMENTUM_OPTIMIZERS, OPTIMIZERS
@@ -76,7 +76,7 @@ def _data_section() -> dict:
     raw = {"dataset": _select("Dataset", "data.dataset", list(DATASETS), labels)}
     info = DATASETS[raw["dataset"]]
     st.caption(info.description)
-    if not info.image:
+    if raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
         raw["n_samples"] = _widget(st.slider, "Samples", "data.n_samples",
                                    min_value=100, max_value=5000, step=100)  # fmt: skip
         raw["noise"] = _widget(st.slider, "Noise", "data.noise",

@@ -20,6 +20,7 @@ from torchxp_core.losses import REGRESSION
 from torchxp_core.metrics import Snapshot
 from torchxp_core.preview import ImagePredictions
 from torchxp_core.smoothing import LiveCurve, decimate
+from torchxp_core.surface import Plane
 
 MAX_POINTS = 600  # per line: about one vertex per pixel of a projected chart
 MAX_SCATTER = 500  # data points drawn over a decision surface (SVG: one node each)
@@ -177,9 +178,17 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
 
 
-def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure:
-    """The model's prediction over the plane with the data on top (TensorFlow Playground)."""
+def surface_figure(
+    snap: Snapshot | None, axes: tuple, data: Dataset, plane: Plane | None = None
+) -> go.Figure:
+    """The model's prediction over the plane with the data on top (TensorFlow Playground).
+
+    With ``plane``, a table of many features: the points projected on its two principal
+    components, the model sliced along them, and the chart says so.
+    """
     x, y = _points(data)
+    if plane is not None:
+        x = plane.project(x)
     gx, gy = axes
     traces = [] if snap is None else [_surface(snap, gx, gy, data)]
     if data.task == REGRESSION:
@@ -192,9 +201,15 @@ def surface_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figu
                       "line": {"width": 0.7, "color": "white"}}  # fmt: skip
             traces.append(_markers(x[y == c, 0], x[y == c, 1], f"class {c}", marker))
     title = "Decision surface" if data.task != REGRESSION else "Prediction ŷ over the plane"
+    x_title, y_title = "x₁", "x₂"
+    if plane is not None:  # short: the title shares half a screen
+        title = "Surface" if data.task != REGRESSION else "ŷ"
+        title += f" on PC1–PC2 of {data.input_shape[0]} features"
+        x_title, y_title = (f"PC{i + 1} ({share:.0%} of variance)"
+                            for i, share in enumerate(plane.explained))  # fmt: skip
     if snap is not None:
         title += f" · epoch {snap.epoch}"
-    fig = _figure(traces, title, "surface", x_title="x₁", y_title="x₂", height=460)
+    fig = _figure(traces, title, "surface", x_title=x_title, y_title=y_title, height=460)
     fig.layout.yaxis.scaleanchor = "x"  # equal units: circles look like circles
     fig.layout.xaxis.constrain = "domain"  # a wide chart narrows the plot, not widens the axis
     fig.layout.yaxis.autorange = True  # an image trace would flip the y axis otherwise
