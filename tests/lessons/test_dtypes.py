@@ -1,14 +1,16 @@
 """Lesson #1 against torch as it runs: expectations come from calling torch here, not 2.13."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from torchxp_core.lessons import dtypes
+from torchxp_core.lessons.timing import measure_many
 
 
-def test_matmul_and_step_timings_have_every_repeat_per_dtype_and_a_median_summary():
+def test_matmul_and_step_timings_have_every_repeat_per_dtype_and_pairwise_ratios():
     for timing in (
         dtypes.time_matmul("cpu", size=32, repeats=3),
         dtypes.time_train_step("cpu", batch=8, repeats=3),
@@ -20,7 +22,50 @@ def test_matmul_and_step_timings_have_every_repeat_per_dtype_and_a_median_summar
         for dtype, part in timing.times.groupby("dtype"):
             assert summary.loc[dtype, "median_ms"] == pytest.approx(part["ms"].median())
             assert summary.loc[dtype, "min_ms"] <= summary.loc[dtype, "median_ms"]
-        assert summary["x_fastest"].min() == pytest.approx(1.0)
+        assert summary.loc["float32", "x_base_pairs"] == pytest.approx(1.0)
+        by = timing.times.pivot(index="repeat", columns="dtype", values="ms")
+        pairs = (by["float64"] / by["float32"]).median()
+        ratio = timing.ratio("float64", "float32")
+        assert ratio.pairs == 3
+        assert ratio.pair_median == pytest.approx(pairs)
+        assert summary.loc["float64", "x_base_pairs"] == pytest.approx(pairs)
+        assert ratio.of_minima == pytest.approx(by["float64"].min() / by["float32"].min())
+        assert summary.loc["float64", "x_base_min"] == pytest.approx(ratio.of_minima)
+
+
+def _timings(float32_ms, float64_ms) -> dtypes.Timings:
+    rows = [
+        {"dtype": name, "repeat": i, "ms": ms}
+        for name, times in (("float32", float32_ms), ("float64", float64_ms))
+        for i, ms in enumerate(times)
+    ]
+    return dtypes.Timings(pd.DataFrame(rows))
+
+
+def test_ratio_comes_from_pairs_not_from_separate_medians():
+    # Load hits rounds 0-2 hard. Medians of the separate timings (20 vs 11) say float64 is
+    # faster; every back-to-back pair and the minima say it takes twice as long.
+    slow = _timings([5, 5, 20, 20, 20], [10, 10, 40, 11, 11])
+    assert slow.times.groupby("dtype")["ms"].median().to_dict() == {"float32": 20, "float64": 11}
+    ratio = slow.ratio()
+    assert ratio.of_minima == pytest.approx(2.0)
+    assert ratio.pair_median == pytest.approx(2.0)
+    assert ratio.verdict == "slower"
+    assert _timings([10, 10, 10], [5, 5, 5]).ratio().verdict == "faster"
+    assert _timings([10, 10, 5], [5, 5, 10]).ratio().verdict == "unclear"  # pairs 0.5, minima 1
+
+
+def test_ratio_is_none_when_a_dtype_did_not_run():
+    assert _timings([1.0, 2.0], []).ratio() is None
+
+
+def test_measure_many_flips_the_order_every_round():
+    calls = []
+    times = measure_many(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, "cpu", repeats=4, warmup=0
+    )
+    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert {name: len(t) for name, t in times.items()} == {"a": 4, "b": 4}
 
 
 def test_bad_sizes_and_unknown_dtypes_are_refused_with_a_sentence():

@@ -27,20 +27,62 @@ def _dtype(name: str) -> torch.dtype:
     return dtype
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """How many times as long one dtype's calls took as another's, measured two ways.
+
+    ``pair_median``: the median over rounds of t_slow[i] / t_base[i], each pair timed back to
+    back (``measure_many`` alternates them), so load from elsewhere hits both halves alike.
+    ``of_minima``: fastest call against fastest call, the closest either gets to the bare work.
+    Medians of the two dtypes' separate timings are not used: under load they can rank the
+    dtypes either way.
+    """
+
+    slow: str  # the numerator's dtype, e.g. "float64"
+    base: str  # the denominator's, e.g. "float32"
+    pairs: int
+    pair_median: float
+    of_minima: float
+
+    @property
+    def verdict(self) -> str:
+        """ "slower" or "faster" when both measures say so, else "unclear"."""
+        if self.pair_median > 1 and self.of_minima > 1:
+            return "slower"
+        if self.pair_median < 1 and self.of_minima < 1:
+            return "faster"
+        return "unclear"
+
+
 @dataclass
 class Timings:
     """Seconds per call for each dtype that ran, and torch's error for each that did not."""
 
-    times: pd.DataFrame  # columns: dtype, repeat, ms
+    times: pd.DataFrame  # columns: dtype, repeat, ms; repeat i of each dtype is one pair
     errors: dict[str, str] = field(default_factory=dict)
     threads: int = field(default_factory=torch.get_num_threads)  # torch's CPU threads then
 
+    def ratio(self, slow: str = "float64", base: str = "float32") -> Ratio | None:
+        """``slow``'s time over ``base``'s, from back-to-back pairs and from the minima;
+        None when either dtype did not run."""
+        by = {name: part.set_index("repeat")["ms"] for name, part in self.times.groupby("dtype")}
+        if slow not in by or base not in by:
+            return None
+        per_pair = (by[slow] / by[base]).dropna()
+        return Ratio(
+            slow,
+            base,
+            len(per_pair),
+            float(per_pair.median()),
+            float(by[slow].min() / by[base].min()),
+        )
+
     def summary(self) -> pd.DataFrame:
-        """Median and spread (min, quartiles, max) in ms per dtype, and each median's ratio."""
+        """Median and spread (min, quartiles, max) in ms per dtype, and each dtype's time over
+        the first dtype's: the median of back-to-back pairs, and the ratio of the minima."""
+        columns = ["dtype", "median_ms", "q25_ms", "q75_ms", "min_ms", "max_ms"]
         if self.times.empty:
-            return pd.DataFrame(
-                columns=["dtype", "median_ms", "q25_ms", "q75_ms", "min_ms", "max_ms", "x_fastest"]
-            )
+            return pd.DataFrame(columns=[*columns, "x_base_pairs", "x_base_min"])
         g = self.times.groupby("dtype", sort=False)["ms"]
         out = pd.DataFrame(
             {
@@ -51,7 +93,10 @@ class Timings:
                 "max_ms": g.max(),
             }
         ).reset_index()
-        out["x_fastest"] = out["median_ms"] / out["median_ms"].min()
+        base = out["dtype"].iloc[0]
+        ratios = [self.ratio(name, base) for name in out["dtype"]]
+        out["x_base_pairs"] = [r.pair_median for r in ratios]
+        out["x_base_min"] = [r.of_minima for r in ratios]
         return out
 
 

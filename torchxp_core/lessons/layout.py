@@ -103,19 +103,64 @@ def conv_wrong_layout(images: np.ndarray, device: str = "cpu") -> list[ConvAttem
     ]
 
 
-def conv_silent_nonsense(device: str = "cpu", batch: int = 2, width: int = 16) -> list[ConvAttempt]:
-    """When H equals C (3-pixel-high strips), the wrong layout runs without a word.
+def conv_silent_nonsense(
+    device: str = "cpu", batch: int = 2, width: int = 16, height: int = 3
+) -> list[ConvAttempt]:
+    """A Conv2d(3, 8, 3) fed ``height``-pixel-high strips in the wrong layout, then the right.
 
-    The conv then reads rows as colour channels and colours as image columns: the output has
-    the right rank and a plausible shape, and means nothing.
+    When the height equals the 3 channels the conv expects, the [B, H, W, C] batch looks like
+    [B, C, H, W] to it: it reads rows as colour channels and colours as image columns, runs
+    without a word, and its output has the right rank and a plausible shape. Any other height
+    is refused. The labels carry the H and C of this call, so they cannot claim H = C falsely.
     """
     torch.manual_seed(0)
     conv = nn.Conv2d(3, 8, kernel_size=3, padding=1).to(device)
-    strips = torch.from_numpy(colour_batch(batch, height=3, width=width)).to(device)  # (B,3,W,3)
+    strips = torch.from_numpy(colour_batch(batch, height=height, width=width)).to(device)
+    h, c = strips.shape[1], strips.shape[3]  # (B, H, W, C)
     return [
-        _conv(conv, "wrong: [B,H,W,C] with H = C = 3", strips),
+        _conv(conv, f"wrong: [B,H,W,C] with H = {h}, C = {c}", strips),
         _conv(conv, "right: permute(0,3,1,2)", strips.permute(0, 3, 1, 2)),
     ]
+
+
+@dataclass
+class ChannelsLast:
+    """The permuted NHWC batch as torch sees it: a channels_last tensor, and what Conv2d does."""
+
+    shape: tuple[int, ...]  # (B, C, H, W), the logical order
+    strides: tuple[int, ...]  # the channel stride is 1: colours sit next to each other
+    contiguous: bool  # x.is_contiguous(): False, not in NCHW order
+    channels_last: bool  # x.is_contiguous(memory_format=torch.channels_last)
+    to_channels_last_is_free: bool  # x.contiguous(memory_format=channels_last) is x's memory
+    contiguous_copies: bool  # x.contiguous() moved the data to new memory
+    conv_output_shape: tuple[int, ...]
+    conv_output_channels_last: bool  # Conv2d kept the layout it was given
+
+
+def channels_last(images: np.ndarray, device: str = "cpu") -> ChannelsLast:
+    """``torch.from_numpy(x).permute(0, 3, 1, 2)`` asked what memory format it is in.
+
+    A permuted [B, H, W, C] batch is exactly what torch calls ``channels_last``: logical
+    [B, C, H, W], stored with the channels innermost. Making it channels_last-contiguous
+    returns the same memory (nothing to copy), while ``.contiguous()`` copies into NCHW.
+    """
+    x = torch.from_numpy(images).to(device).permute(0, 3, 1, 2)  # (B, C, H, W), NHWC in memory
+    as_cl = x.contiguous(memory_format=torch.channels_last)
+    nchw = x.contiguous()
+    torch.manual_seed(0)
+    conv = nn.Conv2d(x.shape[1], 8, kernel_size=3, padding=1).to(device)
+    with torch.no_grad():
+        out = conv(x)
+    return ChannelsLast(
+        shape=tuple(x.shape),
+        strides=x.stride(),
+        contiguous=x.is_contiguous(),
+        channels_last=x.is_contiguous(memory_format=torch.channels_last),
+        to_channels_last_is_free=as_cl.data_ptr() == x.data_ptr(),
+        contiguous_copies=nchw.data_ptr() != x.data_ptr(),
+        conv_output_shape=tuple(out.shape),
+        conv_output_channels_last=out.is_contiguous(memory_format=torch.channels_last),
+    )
 
 
 def reshape_vs_permute(images: np.ndarray) -> dict[str, np.ndarray]:
@@ -130,3 +175,25 @@ def reshape_vs_permute(images: np.ndarray) -> dict[str, np.ndarray]:
         "permute(0,3,1,2)": x.permute(0, 3, 1, 2)[0].numpy(),
         "reshape(B,C,H,W)": x.reshape(b, c, h, w)[0].numpy(),
     }
+
+
+@dataclass
+class ReshapeMixup:
+    """``reshape`` against ``permute`` on the same channels-last batch."""
+
+    same_shape: bool
+    same_values: bool
+    share_memory: bool  # reshape of a contiguous array is a view: nothing is even copied
+    fraction_moved: float  # share of elements whose value differs from permute's
+
+
+def reshape_mixup(images: np.ndarray) -> ReshapeMixup:
+    """Whether ``reshape(B, C, H, W)`` gives what ``permute(0, 3, 1, 2)`` gives: the shapes
+    match and no error is raised, so only the values can tell."""
+    x = torch.from_numpy(images)
+    b, h, w, c = x.shape
+    reshaped, permuted = x.reshape(b, c, h, w), x.permute(0, 3, 1, 2)
+    same_shape = reshaped.shape == permuted.shape
+    differs = (reshaped != permuted).float().mean().item() if same_shape else 1.0
+    same_values = same_shape and torch.equal(reshaped, permuted)
+    return ReshapeMixup(same_shape, same_values, reshaped.data_ptr() == x.data_ptr(), differs)

@@ -13,8 +13,10 @@ def measure_many(
 ) -> dict[str, np.ndarray]:
     """Seconds per call of each callable, shape (repeats,) each, timed in turns.
 
-    The callables take turns (a, b, a, b, ...), so a burst of load from anything else on the
-    machine lands on all of them alike instead of on whichever happened to run then. A GPU
+    The callables take turns, so a burst of load from anything else on the machine lands on all
+    of them alike instead of on whichever happened to run then; the order flips every round
+    (a, b, then b, a), so neither always runs first. Round i of each callable is one pair: their
+    ratio compares calls made back to back, under the same load. A GPU
     queues kernels and returns at once, so the device is synchronised before the clock starts
     and before it stops: the time is the work, not the launch.
     """
@@ -25,8 +27,9 @@ def measure_many(
             fn()
     synchronize(device)
     times = {name: np.empty(repeats) for name in fns}
+    order = list(fns.items())
     for i in range(repeats):
-        for name, fn in fns.items():
+        for name, fn in order if i % 2 == 0 else order[::-1]:
             synchronize(device)
             start = time.perf_counter()
             fn()
