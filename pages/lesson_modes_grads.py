@@ -37,18 +37,26 @@ st.caption(
 )
 st.plotly_chart(figs.dropout_mask_figure(mask), key="mg_mask", width="stretch")
 st.markdown(
-    f"In train mode each unit is zeroed with probability p = {mask.p:g}; the survivors "
-    f"are multiplied by 1/(1−p) = **{mask.expected_scale:.4g}** so the expected output "
-    "equals the input, and eval mode can pass the input through unchanged. "
-    f"torch scaled the kept units by **{', '.join(f'{v:.4g}' for v in mask.kept_values)}**."
+    f"In train mode torch kept **{mask.kept_fraction:.0%}** of the units at p = {mask.p:g} and "
+    f"scaled the kept ones by **{', '.join(f'{v:.4g}' for v in mask.kept_values) or 'nothing'}**"
+    f"; 1/(1−p) = {mask.expected_scale:.4g}, the scale that keeps the expected output equal to "
+    "the input. Eval mode "
+    + (
+        "returned the input unchanged."
+        if mask.eval_is_identity
+        else "changed the input too (see the right panel)."
+    )
 )
 
 stats = modes.batchnorm_stats(device, shift=shift)
 left, right = st.columns(2)
 left.plotly_chart(figs.batchnorm_stats_figure(stats), key="mg_bn", width="stretch")
+STATS = {"batch": "**this batch's** mean and variance", "running": "the **running** ones"}
+uses = modes.batchnorm_uses(device, shift=shift)
 right.markdown(
-    "Train mode normalises with **this batch's** mean and variance; eval mode uses the "
-    "**running** ones learnt in training. Mean of BatchNorm's output on this batch:"
+    f"Recomputed from each candidate, torch's output in train mode used "
+    f"{STATS.get(uses['train'], 'neither')}, and in eval mode "
+    f"{STATS.get(uses['eval'], 'neither')}. Mean of BatchNorm's output on this batch:"
 )
 right.dataframe(
     stats[["feature", "output mean (train mode)", "output mean (eval mode)"]],
@@ -60,11 +68,20 @@ right.dataframe(
 )
 drift = modes.running_stats_drift(passes=20, shift=shift, device=device)
 st.plotly_chart(figs.running_stats_figure(drift, shift), key="mg_drift", width="stretch")
+moved = modes.drift_summary(drift)
+(eval_start, eval_end), (train_start, train_end) = moved["eval"], moved["train"]
 st.caption(
-    "Validation in train mode updates the running statistics (BatchNorm's momentum is "
-    f"{modes.batchnorm_momentum():g}: running ← (1 − m)·running + m·batch) even under "
-    "`torch.no_grad()`: they are buffers, not gradients. The model then meets the training "
-    "data with statistics learnt on validation data."
+    "Every validation pass here ran under `torch.no_grad()`. In eval mode the running mean went "
+    f"from {eval_start:.3g} to {eval_end:.3g}; in train mode from {train_start:.3g} to "
+    f"{train_end:.3g}"
+    + (
+        ": the running statistics are buffers, not gradients, so no_grad does not protect them, "
+        "and the model then meets the training data with statistics learnt on validation data. "
+        if train_end != train_start
+        else ". "
+    )
+    + f"BatchNorm's momentum is {modes.batchnorm_momentum():g}: "
+    "running ← (1 − m)·running + m·batch."
 )
 
 st.header("4 · zero_grad() and grad mode")
@@ -80,18 +97,60 @@ left.plotly_chart(
 acc = grads.accumulation_done_right(k=k, device=device)
 right.plotly_chart(figs.accumulation_figure(acc), key="mg_acc", width="stretch")
 right.caption(
-    f"Largest |full batch − accumulated| = {acc.max_abs_diff:.2g}: float32 rounding. "
-    "Accumulating on purpose means dividing each micro-batch loss by k and zeroing after "
-    "the step, not before each micro-batch."
+    f"Largest |full batch − accumulated| = {acc.max_abs_diff:.2g}; float32's step at the largest "
+    f"gradient entry is {acc.spacing:.2g}. Without dividing each micro-batch loss by k the sum "
+    f"is **{acc.undivided_ratio:.4g}×** the full-batch gradient (k = {acc.k}); accumulating on "
+    "purpose means zeroing after the step, not before each micro-batch."
+)
+
+st.subheader("What zero_grad() leaves in .grad")
+zeroing = grads.zero_grad_effects(device)
+st.dataframe(zeroing, hide_index=True, width="stretch")
+after = zeroing.set_index("call")["weight.grad after"]
+st.markdown(
+    f"`optimizer.zero_grad()` left `.grad` as **{after['optimizer.zero_grad()']}**"
+    + (
+        ": it sets gradients to None by default, not to zeros; the next backward then writes "
+        "a fresh tensor instead of adding. Code that reads `.grad` between the two must "
+        "expect None, or pass `set_to_none=False`."
+        if after["optimizer.zero_grad()"] == "None"
+        else "."
+    )
 )
 
 st.subheader("Outputs under each grad mode")
+modes_table = grads.grad_modes(device)
 st.dataframe(
-    grads.grad_modes(device),
+    modes_table,
     hide_index=True,
     width="stretch",
     column_config={"backward()": st.column_config.TextColumn("y.sum().backward()", width="large")},
 )
+eval_row = modes_table.set_index("context").loc["model.eval() only (grad enabled)"]
+st.markdown(
+    "`model.eval()` alone "
+    + (
+        f"still built a graph (`grad_fn` = `{eval_row['grad_fn']}`): eval mode switches Dropout "
+        "and BatchNorm, not autograd, so validation also needs `torch.no_grad()` or "
+        "`set_grad_enabled(False)`."
+        if eval_row["requires_grad"]
+        else "built no graph here."
+    )
+)
+
+st.subheader("A leaf moved with .double() or .to() is a new tensor")
+leaves = grads.moved_leaf(device)
+WARNING = "torch's warning"
+st.dataframe(leaves, hide_index=True, width="stretch")
+lost = leaves[~leaves["is_leaf"]]
+if len(lost):
+    first = lost.iloc[0]
+    st.markdown(
+        f"{len(lost)} of these are not leaves (`grad_fn` = `{first['grad_fn']}`): backward left "
+        f"their `.grad` {first['w.grad after backward']}, torch warned *{first[WARNING]}*, and "
+        f"the optimizer said *{first['torch.optim.SGD([w])']}*. Make the tensor in its final "
+        "dtype and device, then ask for grad."
+    )
 
 st.subheader("What a validation pass saves without a graph")
 batch = st.select_slider("Validation batch", [64, 128, 256, 512, 1024, 2048], value=512)
@@ -101,8 +160,8 @@ st.dataframe(cost.saved, hide_index=True)
 st.caption(
     "Memory measured with `torch.autograd.graph.saved_tensors_hooks`: the bytes of every "
     "storage autograd saves for backward during one forward of a 64-512-512-10 MLP, each "
-    "storage once. Parameters it saves are in memory anyway; activations are what the graph "
-    "adds, and they are freed only when the output is."
+    "storage once. Parameters it saves are in memory anyway; activation bytes are what the "
+    "graph adds."
 )
 if cost.cuda_peak_bytes:
     st.markdown(

@@ -54,6 +54,28 @@ st.info(
     f"The note says `torch.Tensor(a)`, the class, always copies; here it {verdict['Tensor']}."
 )
 
+st.header("torch.Tensor, the class, is not torch.tensor")
+calls = creation.tensor_class_calls()
+st.caption(
+    "`a = np.array([" + ", ".join(f"{v:.10g}" for v in creation.FLOAT64_VALUES) + "])`, "
+    "float64. *aten ops* are the operations torch dispatched for each call."
+)
+st.dataframe(calls, hide_index=True, width="stretch")
+row = calls.set_index("expression")
+cls, fac, size = row.loc["torch.Tensor(a)"], row.loc["torch.tensor(a)"], row.loc["torch.Tensor(3)"]
+st.markdown(
+    f"On a float64 array, `torch.Tensor(a)` gives **{cls['dtype']}** "
+    + ("(a copy, cast: see the digits)" if not cls["shares a's memory"] else "sharing a's memory")
+    + f"; `torch.tensor(a)` keeps **{fac['dtype']}**. `torch.Tensor(3)` is not the number 3: "
+    f"it has shape `{size['shape']}`"
+    + (
+        ", made by `aten.empty`, so its values are whatever that memory held before "
+        "(uninitialised), like `torch.empty(3)`."
+        if "empty" in size["aten ops"]
+        else f", made by `{size['aten ops']}`."
+    )
+)
+
 st.header("from_numpy at the edges")
 for case in creation.from_numpy_edge_cases():
     label = {"error": "refused", "warning": "warned", "tensor": "made a tensor"}[case.outcome]

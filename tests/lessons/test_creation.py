@@ -60,3 +60,21 @@ def test_verdicts_read_the_table_the_page_shows():
     assert verdict["no change"] == "shared"
     assert verdict["Tensor"] == ("shared" if _shares(torch.Tensor) else "copied")
     assert "GPU" in verdict["device change"]
+
+
+def test_tensor_class_casts_float64_and_reads_an_int_as_a_size():
+    table = creation.tensor_class_calls().set_index("expression")
+    a = np.array(creation.FLOAT64_VALUES)
+    cls = torch.Tensor(a)
+    assert table.loc["torch.Tensor(a)", "dtype"] == str(cls.dtype).removeprefix("torch.")
+    assert table.loc["torch.Tensor(a)", "dtype"] == "float32"
+    assert not table.loc["torch.Tensor(a)", "shares a's memory"]
+    assert table.loc["torch.tensor(a)", "dtype"] == "float64"
+    assert table.loc["torch.from_numpy(a)", "shares a's memory"]
+    assert table.loc["torch.Tensor(3)", "shape"] == str(tuple(torch.Tensor(3).shape)) == "(3,)"
+    assert table.loc["torch.tensor(3)", "shape"] == "()"
+    # the ops are torch's own: the class asks for empty memory, like torch.empty
+    assert "aten.empty" in table.loc["torch.Tensor(3)", "aten ops"]
+    assert table.loc["torch.Tensor(3)", "aten ops"] == table.loc["torch.empty(3)", "aten ops"]
+    assert "empty" not in table.loc["torch.tensor(3)", "aten ops"]
+    assert "_to_copy" in table.loc["torch.Tensor(a)", "aten ops"]  # the cast

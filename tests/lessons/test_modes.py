@@ -58,3 +58,27 @@ def test_running_stats_move_when_validation_runs_in_train_mode():
     with torch.no_grad():
         bn(torch.full((4, 1), 3.0) + torch.tensor([[1.0], [-1.0], [1.0], [-1.0]]))
     assert bn.running_mean.item() == pytest.approx(bn.momentum * 3.0)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3])
+def test_eval_mode_dropout_is_the_identity_as_torch_says(p):
+    mask = modes.dropout_mask(p=p)
+    expected = nn.Dropout(p).eval()(torch.ones(8, 24))
+    assert mask.eval_is_identity == bool(torch.equal(expected, torch.ones(8, 24)))
+    assert mask.eval_is_identity
+    broken = modes.DropoutMask(p, mask.train_output, mask.train_output, 0.5, np.array([2.0]), 2.0)
+    assert broken.eval_is_identity == bool((mask.train_output == 1).all())
+
+
+@pytest.mark.parametrize("shift", [0.0, 3.0])
+def test_batchnorm_uses_batch_stats_in_train_and_running_in_eval(shift):
+    assert modes.batchnorm_uses(shift=shift) == {"eval": "running", "train": "batch"}
+
+
+def test_drift_summary_reads_the_running_mean_before_and_after():
+    drift = modes.running_stats_drift(passes=5, shift=3.0)
+    moved = modes.drift_summary(drift)
+    for mode, part in drift.groupby("mode"):
+        assert moved[mode] == (part["running_mean"].iloc[0], part["running_mean"].iloc[-1])
+    assert moved["eval"][0] == moved["eval"][1]  # eval mode leaves the buffers alone
+    assert moved["train"][1] > moved["train"][0] + 0.5  # train mode drags them toward 3

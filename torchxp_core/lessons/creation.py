@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 NEW_VALUE = 99.0  # what the experiment writes into the array's first element
 
@@ -116,3 +117,53 @@ def from_numpy_edge_cases() -> list[EdgeCase]:
     native = swapped.astype(swapped.dtype.newbyteorder("="))
     cases.append(_try_from_numpy("the same array after .astype(native order)", native)[0])
     return cases
+
+
+class _OpLog(TorchDispatchMode):
+    """Records the aten ops torch dispatches inside its ``with`` block (this thread only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+# float64 values that float32 cannot hold exactly, so a cast shows in the digits
+FLOAT64_VALUES = (0.1, 1 / 3, 2.0)
+
+
+def tensor_class_calls() -> pd.DataFrame:
+    """``torch.Tensor`` (the class) against ``torch.tensor`` (the factory), asked by torch.
+
+    On a float64 array the class casts to the default dtype, so it must copy; given an int it
+    reads a size, not a value, and the op torch dispatches for it says what the values are.
+    Columns: expression, dtype, shape, shares a's memory (None without an array), aten ops
+    (what torch dispatched, recorded with a TorchDispatchMode), values.
+    """
+    a = np.array(FLOAT64_VALUES, dtype=np.float64)
+    calls = {
+        "torch.Tensor(a)": lambda: torch.Tensor(a),
+        "torch.tensor(a)": lambda: torch.tensor(a),
+        "torch.from_numpy(a)": lambda: torch.from_numpy(a),
+        "torch.Tensor(3)": lambda: torch.Tensor(3),
+        "torch.tensor(3)": lambda: torch.tensor(3),
+        "torch.empty(3)": lambda: torch.empty(3),
+    }
+    rows = []
+    for expr, make in calls.items():
+        with _OpLog() as log:
+            t = make()
+        rows.append(
+            {
+                "expression": expr,
+                "dtype": str(t.dtype).removeprefix("torch."),
+                "shape": str(tuple(t.shape)),
+                "shares a's memory": (t.data_ptr() == a.ctypes.data) if "(a)" in expr else None,
+                "aten ops": ", ".join(log.ops),
+                "values": np.array2string(t.numpy(), precision=10, separator=", "),
+            }
+        )
+    return pd.DataFrame(rows)

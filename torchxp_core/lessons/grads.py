@@ -6,6 +6,8 @@ micro-batches done on purpose; what ``grad_fn`` looks like under each grad mode;
 validation pass without a graph saves, in time and in the bytes autograd would have kept.
 """
 
+import inspect
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +63,13 @@ class Accumulation:
     full_batch: np.ndarray  # (n_params,) gradient of the mean loss over the whole batch
     accumulated: np.ndarray  # (n_params,) sum over micro-batches of grad(loss_i / k)
     undivided: np.ndarray  # (n_params,) the same without "/ k": k times too large
-    max_abs_diff: float  # |full_batch - accumulated|, float32 rounding only
+    max_abs_diff: float  # largest |full_batch - accumulated|
+    spacing: float  # float32's gap between neighbours at the largest |full_batch| entry
+
+    @property
+    def undivided_ratio(self) -> float:
+        """How many times the full-batch gradient the undivided sum is (median over params)."""
+        return float(np.median(self.undivided / self.full_batch))
 
 
 def accumulation_done_right(k: int = 4, samples: int = 32, device: str = "cpu") -> Accumulation:
@@ -85,17 +93,23 @@ def accumulation_done_right(k: int = 4, samples: int = 32, device: str = "cpu") 
             (loss / k if divide else loss).backward()  # accumulates into .grad
         grads[divide] = flat_grad()
     diff = float(np.abs(full - grads[True]).max())
-    return Accumulation(k, full, grads[True], grads[False], diff)
+    spacing = float(np.spacing(np.abs(full).max().astype(np.float32)))
+    return Accumulation(k, full, grads[True], grads[False], diff, spacing)
 
 
 def grad_modes(device: str = "cpu") -> pd.DataFrame:
-    """``y = model(x)`` under each grad mode: requires_grad, grad_fn, and what backward says."""
+    """``y = model(x)`` under each grad mode: requires_grad, grad_fn, and what backward says.
+
+    One row calls ``model.eval()`` and nothing else, to show that eval mode alone still builds
+    the graph: it switches Dropout and BatchNorm, not autograd.
+    """
     torch.manual_seed(0)
     model = nn.Linear(3, 1).to(device)
     x = torch.randn(4, 3, device=device)
     phase = "val"
     contexts = {
         "default (grad enabled)": torch.enable_grad,
+        "model.eval() only (grad enabled)": torch.enable_grad,
         "torch.no_grad()": torch.no_grad,
         "torch.set_grad_enabled(False)": lambda: torch.set_grad_enabled(False),
         "torch.set_grad_enabled(phase == 'train'), phase='val'": (
@@ -105,6 +119,7 @@ def grad_modes(device: str = "cpu") -> pd.DataFrame:
     }
     rows = []
     for name, context in contexts.items():
+        model.train(not name.startswith("model.eval()"))  # eval() changes layers, not autograd
         with context():
             y = model(x)
         try:
@@ -120,6 +135,102 @@ def grad_modes(device: str = "cpu") -> pd.DataFrame:
                 "requires_grad": y.requires_grad,
                 "grad_fn": grad_fn,
                 "backward()": backward,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _read_grad(t: torch.Tensor) -> tuple[torch.Tensor | None, str]:
+    """``t.grad`` and the first sentence of any warning torch gives for reading it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grad = t.grad
+    return grad, " ".join(str(w.message).split(". ")[0] + "." for w in caught)
+
+
+def _grad_text(grad: torch.Tensor | None) -> str:
+    return "None" if grad is None else np.array2string(grad.detach().cpu().numpy().ravel())
+
+
+def zero_grad_effects(device: str = "cpu") -> pd.DataFrame:
+    """What ``.grad`` holds after each way of zeroing it, and each method's default.
+
+    One backward fills the weight's gradient, then the call under test runs. Columns: call,
+    set_to_none default (read from the method's signature), weight.grad after.
+    """
+    calls = {
+        "optimizer.zero_grad()": lambda model, opt: opt.zero_grad(),
+        "model.zero_grad()": lambda model, opt: model.zero_grad(),
+        "optimizer.zero_grad(set_to_none=False)": (
+            lambda model, opt: opt.zero_grad(set_to_none=False)
+        ),
+    }
+    defaults = {
+        "optimizer": inspect.signature(torch.optim.Optimizer.zero_grad).parameters,
+        "model": inspect.signature(nn.Module.zero_grad).parameters,
+    }
+    rows = []
+    for call, run in calls.items():
+        model, x, y = _tiny_problem(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        nn.MSELoss()(model(x), y).backward()
+        before = model.weight.grad.clone()
+        run(model, opt)
+        owner = defaults[call.split(".")[0]]
+        default = owner["set_to_none"].default if "set_to_none" in owner else "no such argument"
+        rows.append(
+            {
+                "call": call,
+                "set_to_none default": str(default),
+                "weight.grad before": _grad_text(before),
+                "weight.grad after": _grad_text(model.weight.grad),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def moved_leaf(device: str = "cpu") -> pd.DataFrame:
+    """A leaf that requires grad, moved with ``.double()`` / ``.to(...)``: the result is a new,
+    non-leaf tensor, so backward fills the original's ``.grad`` and never the moved one's, and
+    an optimizer refuses it. The fixes make the tensor in its final dtype or device first.
+
+    Columns: how it was made, is_leaf, grad_fn, .grad after backward, torch's warning on reading
+    it, and what ``torch.optim.SGD([w], lr=0.1)`` says.
+    """
+    makers = {
+        "w = torch.randn(3, requires_grad=True)": lambda: torch.randn(3, requires_grad=True),
+        "w = torch.randn(3, requires_grad=True).double()": (
+            lambda: torch.randn(3, requires_grad=True).double()
+        ),
+        f"w = torch.randn(3, requires_grad=True).to('{device}', torch.float64)": (
+            lambda: torch.randn(3, requires_grad=True).to(device, torch.float64)
+        ),
+        f"w = torch.randn(3, dtype=torch.float64, device='{device}', requires_grad=True)": (
+            lambda: torch.randn(3, dtype=torch.float64, device=device, requires_grad=True)
+        ),
+        "w = torch.randn(3).double().requires_grad_()": (
+            lambda: torch.randn(3).double().requires_grad_()
+        ),
+    }
+    rows = []
+    for expr, make in makers.items():
+        torch.manual_seed(0)
+        w = make()
+        (2 * w).sum().backward()
+        grad, warning = _read_grad(w)
+        try:
+            torch.optim.SGD([w], lr=0.1)
+            optimizer = "accepted"
+        except ValueError as exc:
+            optimizer = str(exc)
+        rows.append(
+            {
+                "w made by": expr,
+                "is_leaf": w.is_leaf,
+                "grad_fn": "None" if w.grad_fn is None else type(w.grad_fn).__name__,
+                "w.grad after backward": _grad_text(grad),
+                "torch's warning": warning,
+                "torch.optim.SGD([w])": optimizer,
             }
         )
     return pd.DataFrame(rows)

@@ -77,6 +77,11 @@ class DropoutMask:
     kept_values: np.ndarray  # distinct non-zero values in train mode
     expected_scale: float  # 1 / (1 - p)
 
+    @property
+    def eval_is_identity(self) -> bool:
+        """Eval mode returned its input (ones) unchanged."""
+        return bool(np.all(self.eval_output == 1.0))
+
 
 def dropout_mask(p: float = 0.5, rows: int = 8, cols: int = 24, device: str = "cpu", seed: int = 0):
     """Why the kept units are scaled: so the expected output equals the input in both modes."""
@@ -117,6 +122,49 @@ def batchnorm_stats(device: str = "cpu", samples: int = 16, shift: float = 2.0) 
             "output mean (eval mode)": eval_out.mean(0).cpu().numpy(),
         }
     )
+
+
+def batchnorm_uses(device: str = "cpu", samples: int = 16, shift: float = 2.0) -> dict[str, str]:
+    """Which statistics BatchNorm1d normalised with in each mode, found by recomputing its output
+    from each candidate: "batch" (this batch's mean and biased variance), "running", or "other".
+
+    The layer is the one ``batchnorm_stats`` builds (same seed), so the page's table and this
+    answer describe the same call.
+    """
+    torch.manual_seed(0)
+    bn = nn.BatchNorm1d(3).to(device)
+    with torch.no_grad():
+        for _ in range(50):
+            bn(torch.randn(64, 3, device=device))
+        x = shift + 2.0 * torch.randn(samples, 3, device=device)  # (samples, 3)
+        candidates = {
+            "running": (bn.running_mean.clone(), bn.running_var.clone()),
+            "batch": (x.mean(0), x.var(0, unbiased=False)),
+        }
+        outputs = {"eval": bn.eval()(x), "train": bn.train()(x)}
+
+    def normalised(mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+        return (x - mean) / torch.sqrt(var + bn.eps) * bn.weight + bn.bias
+
+    found = {}
+    for mode, out in outputs.items():
+        found[mode] = next(
+            (
+                name
+                for name, (mean, var) in candidates.items()
+                if torch.allclose(out, normalised(mean, var), atol=1e-5, rtol=1e-4)
+            ),
+            "other",
+        )
+    return found
+
+
+def drift_summary(drift: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Per mode, feature 0's running mean before the first and after the last validation pass."""
+    return {
+        mode: (float(part["running_mean"].iloc[0]), float(part["running_mean"].iloc[-1]))
+        for mode, part in drift.sort_values("pass").groupby("mode", sort=False)
+    }
 
 
 def batchnorm_momentum() -> float:
