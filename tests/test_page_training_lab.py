@@ -335,3 +335,23 @@ def test_reset_stops_the_run_and_shows_the_untrained_model_again():
     assert "Untrained model" in _chart_titles(at)
     assert at.selectbox[0].value is None  # the run is still listed, not shown
     assert not at.exception
+
+
+def test_an_uploaded_csv_is_checked_its_columns_chosen_and_trained_on():
+    from test_tables import GOOD
+
+    at = _lab()
+    at.sidebar.selectbox(key="w:data.dataset").select("csv").run()
+    assert "Upload a CSV" in at.error[0].value and _button(at, "Train").disabled
+    at.sidebar.file_uploader(key="data.upload").upload("bad.csv", b"\xff\xfe" * 40).run()
+    assert any("not UTF" in e.value for e in at.error) and not at.exception
+    at.sidebar.file_uploader(key="data.upload").upload("pets.csv", GOOD, "text/csv").run()
+    assert at.sidebar.selectbox(key="w:data.target").value == "value"  # the last column
+    assert at.sidebar.multiselect(key="w:data.features").value == ["a", "b"]  # numeric ones
+    assert at.sidebar.selectbox(key="w:train.loss").value == "mse"  # regression inferred
+    at.sidebar.selectbox(key="w:data.target").select("animal").run()
+    assert at.sidebar.selectbox(key="w:train.loss").value == "cross_entropy"
+    at.sidebar.number_input(key="w:train.epochs").set_value(3)
+    _button(at, "Train").click().run()
+    _wait_for_status(at, "finished")
+    assert not at.exception

@@ -102,6 +102,12 @@ class DataConfig:
     val_fraction: float = 0.2  # share of samples held out for validation
     seed: int = 0  # the data's own seed, apart from the model's
     standardize: bool = True  # zero mean, unit variance per feature, fitted on train only
+    # Your CSV (dataset "csv"): the stored file's content hash, the column to predict, the
+    # feature columns, and the task ("" = inferred from the target).
+    table: str = ""
+    target: str = ""
+    features: tuple[str, ...] = ()
+    task: str = ""
 
     def __post_init__(self):
         if self.dataset not in data.DATASETS:
@@ -118,6 +124,13 @@ class DataConfig:
             )
         _check_number("Validation fraction", self.val_fraction, 0.05, 0.9)
         _check_number("Data seed", self.seed, 0, 2**31 - 1, integer=True)
+        object.__setattr__(self, "features", tuple(str(f) for f in self.features))
+        if self.task not in ("", losses.CLASSIFICATION, losses.REGRESSION):
+            raise ValueError(f"The task is classification or regression, not {self.task!r}.")
+        if self.dataset == "csv":
+            if not self.table:
+                raise ValueError("Upload a CSV file (in Data) to train on your own table.")
+            data.task(self)  # the stored table exists and the columns chosen can train
 
 
 @dataclass(frozen=True)
@@ -263,7 +276,7 @@ class RunConfig:
     def __post_init__(self):
         info = data.DATASETS[self.data.dataset]
         n_classes = data.n_classes(self.data)
-        losses.check_serves(losses.get_loss(self.train.loss), info.task, n_classes)
+        losses.check_serves(losses.get_loss(self.train.loss), data.task(self.data), n_classes)
         if self.model.kind == "cnn" and not info.image:
             raise ValueError(
                 f"The CNN needs image data (digits or coloured shapes); {info.label} is points: "

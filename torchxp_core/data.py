@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn import datasets as skd
 
+from torchxp_core import tables
 from torchxp_core.losses import CLASSIFICATION, REGRESSION
 
 if TYPE_CHECKING:
@@ -73,6 +74,10 @@ DATASETS: dict[str, DatasetInfo] = {
         "Breast cancer (real)", CLASSIFICATION, 2, input_shape=(30,),
         description="569 tumours, 30 features of cell nuclei, malignant or benign",
     ),
+    "csv": DatasetInfo(
+        "Your CSV", CLASSIFICATION, 0, input_shape=(0,),
+        description="a table you upload: choose the target and the feature columns",
+    ),
     "diabetes": DatasetInfo(
         "Diabetes (real)", REGRESSION, 0, input_shape=(10,),
         description="442 patients, 10 baseline measurements, disease progression a year on",
@@ -91,15 +96,27 @@ FIXED_SAMPLES = {"digits": DIGITS_SAMPLES, "shapes": SHAPES_SAMPLES, "iris": 150
                  "breast_cancer": 569, "diabetes": 442}  # fmt: skip
 
 
+def _table(cfg: "DataConfig") -> tables.Arrays:
+    return tables.stored_arrays(cfg.table, cfg.target, tuple(cfg.features), cfg.task)
+
+
+def task(cfg: "DataConfig") -> str:
+    """Classification or regression: the dataset's, or for a CSV the one chosen or inferred."""
+    return _table(cfg).task if cfg.dataset == "csv" else DATASETS[cfg.dataset].task
+
+
 def n_classes(cfg: "DataConfig") -> int:
     """Classes of the configured dataset (0 for regression)."""
-    info = DATASETS[cfg.dataset]
-    if info.task == REGRESSION:
+    if task(cfg) == REGRESSION:
         return 0
-    return info.classes or cfg.n_classes
+    if cfg.dataset == "csv":
+        return len(_table(cfg).classes)
+    return DATASETS[cfg.dataset].classes or cfg.n_classes
 
 
 def n_samples(cfg: "DataConfig") -> int:
+    if cfg.dataset == "csv":
+        return len(_table(cfg).x)
     return FIXED_SAMPLES.get(cfg.dataset, cfg.n_samples)
 
 
@@ -198,6 +215,9 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
         return digits.images[:, None, :, :] / 16.0, digits.target  # [B, 1, 8, 8] in [0, 1]
     if name == "shapes":
         return _shapes(SHAPES_SAMPLES, noise, rng)
+    if name == "csv":
+        table = _table(cfg)
+        return table.x, table.y
     if name in REAL_TABLES:
         table = REAL_TABLES[name]()  # ships with scikit-learn: no download
         y = table.target
@@ -209,10 +229,10 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
 
 def make_dataset(cfg: "DataConfig") -> Dataset:
     """Generate, shuffle, split and (optionally) standardise the configured dataset."""
-    info = DATASETS[cfg.dataset]
+    info, kind = DATASETS[cfg.dataset], task(cfg)
     x, y = _generate(cfg)
     x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.int64 if info.task == CLASSIFICATION else np.float32)
+    y = np.asarray(y, dtype=np.int64 if kind == CLASSIFICATION else np.float32)
     order = np.random.default_rng(cfg.seed + 1).permutation(len(x))
     x, y = x[order], y[order]
     n_val = _n_val(len(x), cfg.val_fraction)
@@ -228,7 +248,7 @@ def make_dataset(cfg: "DataConfig") -> Dataset:
         y_train,
         np.ascontiguousarray(x_val, dtype=np.float32),
         y_val,
-        info.task,
+        kind,
         n_classes(cfg),
     )
 

@@ -131,6 +131,11 @@ def script(
     if device not in available_devices():  # trained on a GPU this machine lacks: check on cpu
         settings = {**settings, "train": {**settings["train"], "device": "cpu"}}
     cfg = RunConfig.from_dict(settings)
+    if cfg.data.dataset == "csv":
+        raise ValueError(
+            "Export as script does not cover runs on an uploaded CSV yet: the script would "
+            "need the file's reading and cleaning steps, which torchxp does not write out."
+        )
     info, loss, pitfalls = datamod.DATASETS[cfg.data.dataset], cfg.loss, set(cfg.train.pitfalls)
     regression = loss.task == REGRESSION
     model = _model(cfg)

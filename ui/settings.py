@@ -9,6 +9,7 @@ import streamlit as st
 from torchxp_core import config as cfgmod
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from torchxp_core.data import DATASETS, FIXED_SAMPLES, n_classes
+from torchxp_core.data import task as data_task
 from torchxp_core.devices import available_devices
 from torchxp_core.losses import CLASSIFICATION, LOSSES
 from torchxp_core.optimizers import MOMENTUM_OPTIMIZERS, OPTIMIZERS
@@ -76,12 +77,16 @@ def _data_section() -> dict:
     raw = {"dataset": _select("Dataset", "data.dataset", list(DATASETS), labels)}
     info = DATASETS[raw["dataset"]]
     st.caption(info.description)
-    if raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
+    if raw["dataset"] == "csv":
+        from ui import table_upload  # the CSV's own widgets
+
+        raw.update(table_upload.section())
+    elif raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
         raw["n_samples"] = _widget(st.slider, "Samples", "data.n_samples",
                                    min_value=100, max_value=5000, step=100)  # fmt: skip
         raw["noise"] = _widget(st.slider, "Noise", "data.noise",
                                min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
-    if info.task == CLASSIFICATION and not info.classes:
+    if info.task == CLASSIFICATION and not info.classes and raw["dataset"] != "csv":
         raw["n_classes"] = _widget(st.slider, "Classes", "data.n_classes",
                                    min_value=max(2, info.min_classes), max_value=8)  # fmt: skip
     raw["val_fraction"] = _widget(st.slider, "Validation fraction", "data.val_fraction",
@@ -164,13 +169,23 @@ def sidebar() -> tuple[RunConfig | None, str]:
         info = DATASETS[data["dataset"]]
         with tabs[1]:
             model = _model_section(info.image)
-        classes = n_classes(DataConfig(dataset=data["dataset"], n_classes=data.get("n_classes", 3)))
+        task, classes = _task_and_classes(data)
         with tabs[2]:
-            train = _train_section(info.task, classes)
+            train = _train_section(task, classes)
         with tabs[3]:
             st.caption("Make a classic mistake on purpose and watch what it does.")
             train["pitfalls"] = _pitfalls()
     return build(data, model, train)
+
+
+def _task_and_classes(data: dict) -> tuple[str, int]:
+    """What the loss choices follow: the dataset's task and classes (a CSV's from its table)."""
+    keys = ("dataset", "n_classes", "table", "target", "features", "task")
+    try:
+        probe = DataConfig(**{k: data[k] for k in keys if k in data})
+        return data_task(probe), n_classes(probe)
+    except ValueError:  # no usable table yet: the settings' own error says why
+        return DATASETS[data["dataset"]].task, 2
 
 
 def presenter_bar() -> tuple[RunConfig | None, str]:
