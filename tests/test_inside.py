@@ -1,0 +1,247 @@
+"""Inside the network, checked against torch: units, weights, gradient flow, confusion matrix,
+filters and feature maps are what the model computes; watching a run changes nothing in it."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import plotly.io as pio
+import pytest
+import torch
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+from torch import nn
+
+from torchxp_core import inside
+from torchxp_core.config import ACTIVATIONS, DataConfig, ModelConfig, RunConfig, TrainConfig
+from torchxp_core.data import make_dataset
+from torchxp_core.figures import inside as figs
+from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.surface import surface_grid
+
+
+def _moons(**model) -> RunConfig:
+    return RunConfig(data=DataConfig(n_samples=200), model=ModelConfig(**model))
+
+
+def _shaken(model: nn.Module, step: int = 7) -> ParamSnapshot:
+    """A snapshot unlike the initial weights (as if trained), buffers included."""
+    gen = torch.Generator().manual_seed(step)
+    weights = {
+        n: (p.detach() + torch.randn(p.shape, generator=gen)).numpy().copy()
+        for n, p in model.named_parameters()
+    }
+    buffers = {}
+    for n, b in model.named_buffers():
+        value = b.detach().clone()
+        if value.is_floating_point():
+            value = value + torch.rand(value.shape, generator=gen)  # running var stays > 0
+        buffers[n] = value.numpy()
+    grads = {n: np.ones_like(w) for n, w in weights.items()}
+    return ParamSnapshot(step, 1, weights, grads, buffers)
+
+
+def _block_ends(model: nn.Sequential) -> list[int]:
+    """Index of the last module before each Linear after the first, and the model's end."""
+    starts = [i for i, m in enumerate(model) if isinstance(m, nn.Linear)]
+    return [s - 1 for s in starts[1:]] + [len(model) - 1]
+
+
+@pytest.mark.parametrize("batch_norm,dropout", [(False, 0.0), (True, 0.3)])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_each_units_heatmap_is_its_hidden_activation_on_the_grid(activation, batch_norm, dropout):
+    cfg = _moons(hidden=(12, 5), activation=activation, batch_norm=batch_norm, dropout=dropout)
+    data = make_dataset(cfg.data)
+    grid = surface_grid(data, "cpu")
+    weights = _shaken(inside.rebuild(cfg, data))
+    net = inside.compute(cfg, data, grid, weights, []).network
+    reference = inside.rebuild(cfg, data, weights).eval()
+    ny, nx = len(grid.axes[1]), len(grid.axes[0])
+    for layer, end in zip(net.layers[1:], _block_ends(reference), strict=True):
+        with torch.no_grad():  # the unit's value computed directly: the model up to its block end
+            direct = reference[: end + 1](grid.points).numpy()
+        assert layer.units == direct.shape[1]
+        assert len(layer.activations) == min(direct.shape[1], inside.MAX_UNITS)
+        for j, heatmap in enumerate(layer.activations):
+            np.testing.assert_allclose(heatmap, direct[:, j].reshape(ny, nx), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(net.layers[0].activations[0], grid.axes[0][None, :].repeat(ny, 0))
+    if batch_norm:
+        assert "BatchNorm" in net.eval_note and "Dropout" in net.eval_note
+    assert not reference.training  # eval mode, and the view left it so
+
+
+def test_the_weights_and_biases_drawn_are_the_snapshots():
+    cfg = _moons(hidden=(20, 6))
+    data = make_dataset(cfg.data)
+    weights = _shaken(inside.rebuild(cfg, data))
+    net = inside.compute(cfg, data, surface_grid(data, "cpu"), weights, []).network
+    for k, name in enumerate(["0", "2", "4"]):
+        rows, cols = net.weights[k].shape
+        np.testing.assert_array_equal(
+            net.weights[k], weights.weights[f"{name}.weight"][:rows, :cols]
+        )
+        np.testing.assert_array_equal(
+            net.layers[k + 1].bias, weights.weights[f"{name}.bias"][:rows]
+        )
+    assert [w.shape for w in net.weights] == [(8, 2), (6, 8), (2, 6)]  # 20 units: 8 drawn
+    fig = json.loads(pio.to_json(figs.network_figure(net, "t"), validate=False))
+    hover = [t for t in fig["data"] if t.get("hovertemplate", "").startswith("w = ")]
+    for trace, w in zip(hover, net.weights, strict=True):
+        drawn = _array(trace["customdata"]).reshape(-1, 3)
+        np.testing.assert_array_equal(drawn[:, 0], w.reshape(-1))
+    notes = [a["text"] for a in fig["layout"]["annotations"]]
+    assert any("+12 more" in n for n in notes) and any("20 units" in n for n in notes)
+    heatmaps = [t for t in fig["data"] if t["type"] == "heatmap"]
+    assert len(heatmaps) == 2 + 8 + 6 + 2  # inputs, two hidden layers (8 of 20 drawn), outputs
+
+
+def _array(value) -> np.ndarray:
+    """A plotly JSON array: a list, or {'dtype', 'bdata', 'shape'} for typed arrays."""
+    if isinstance(value, dict):
+        import base64
+
+        raw = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return raw.reshape([int(s) for s in str(value.get("shape", len(raw))).split(",")])
+    return np.asarray(value)
+
+
+def test_a_one_dimensional_curve_draws_each_unit_as_a_strip():
+    cfg = RunConfig(data=DataConfig(dataset="curve", n_samples=100), train=TrainConfig(loss="mse"))
+    data = make_dataset(cfg.data)
+    net = inside.compute(cfg, data, surface_grid(data, "cpu")).network
+    assert net.layers[0].activations.shape == (1, 1, 200)
+    assert net.layers[-1].activations.shape == (1, 1, 200)
+    figs.network_figure(net, "curve")
+
+
+@pytest.mark.parametrize("dataset,kind", [("digits", "cnn"), ("digits", "mlp"), ("shapes", "cnn")])
+def test_confusion_matrix_equals_sklearns_on_the_same_predictions(dataset, kind):
+    cfg = RunConfig(data=DataConfig(dataset=dataset), model=ModelConfig(kind=kind))
+    data = make_dataset(cfg.data)
+    weights = _shaken(inside.rebuild(cfg, data))
+    model = inside.rebuild(cfg, data, weights)
+    predicted = inside.predictions(cfg, model, data)
+    with torch.no_grad():
+        direct = model(torch.from_numpy(data.x_val)).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(predicted, direct)
+    views = inside.compute(cfg, data, None, weights, [])
+    expected = sk_confusion_matrix(data.y_val, predicted, labels=range(data.n_classes))
+    np.testing.assert_array_equal(views.confusion, expected)
+    assert views.network is None
+    assert (views.filters is None) == (kind == "mlp")
+
+
+def test_filters_and_feature_maps_are_the_first_convolutions():
+    cfg = RunConfig(data=DataConfig(dataset="shapes"), model=ModelConfig(kind="cnn"))
+    data = make_dataset(cfg.data)
+    weights = _shaken(inside.rebuild(cfg, data))
+    views = inside.compute(cfg, data, None, weights, [], image=5)
+    np.testing.assert_array_equal(views.filters, weights.weights["0.weight"])
+    model = inside.rebuild(cfg, data, weights)
+    with torch.no_grad():
+        direct = model[0](torch.from_numpy(data.x_val[5:6]))[0].numpy()  # (16, 16, 16)
+    np.testing.assert_allclose(views.maps.maps, direct, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(views.maps.image, data.x_val[5])
+    assert views.maps.label == data.y_val[5] and views.maps.maps.shape == (16, 16, 16)
+    figs.filters_figure(views.filters), figs.feature_maps_figure(views.maps, ["a"] * 6)
+
+
+def test_class_names_of_shapes_follow_the_generator():
+    cfg = DataConfig(dataset="shapes", standardize=False)
+    data = make_dataset(cfg)
+    names = inside.class_names("shapes", 6)
+    for c, name in enumerate(names):
+        images = data.x_train[data.y_train == c]
+        red, blue = images[:, 0].max(axis=(1, 2)), images[:, 2].max(axis=(1, 2))
+        assert (red > blue).all() == name.startswith("red")
+
+
+def _snap(step, weights, grads):
+    return ParamSnapshot(
+        step,
+        step,
+        {k: np.asarray(v, np.float32) for k, v in weights.items()},
+        {k: None if v is None else np.asarray(v, np.float32) for k, v in grads.items()},
+    )
+
+
+def test_gradient_flow_is_each_layers_norm_and_update_ratio():
+    history = [
+        _snap(
+            0,
+            {"0.weight": [3.0, 4.0], "0.bias": [0.0], "2.weight": [1.0]},
+            {"0.weight": None, "0.bias": None, "2.weight": None},
+        ),
+        _snap(
+            10,
+            {"0.weight": [3.0, 4.0], "0.bias": [1.0], "2.weight": [1.0]},
+            {"0.weight": [1.0, 2.0], "0.bias": [2.0], "2.weight": [0.5]},
+        ),
+        _snap(
+            20,
+            {"0.weight": [6.0, 8.0], "0.bias": [2.0], "2.weight": [1.0]},
+            {"0.weight": [0.0, 0.0], "0.bias": [0.1], "2.weight": [0.25]},
+        ),
+    ]
+    flow = inside.gradient_flow(history, {"0": "0 Linear", "2": "2 Linear"})
+    np.testing.assert_array_equal(flow.grad_steps["0"], [10, 20])  # step 0 has no grad yet
+    np.testing.assert_allclose(flow.grad_norm["0"], [3.0, 0.1], rtol=1e-6)
+    np.testing.assert_allclose(flow.update_ratio["0"], [1 / 5, np.sqrt(9 + 16 + 1) / np.sqrt(26)])
+    np.testing.assert_array_equal(flow.ratio_steps["0"], [10, 20])
+    assert flow.frozen == ("2",) and len(flow.update_ratio["2"]) == 0  # 0 cannot be on a log axis
+    figs.grad_norm_figure(flow), figs.update_ratio_figure(flow)
+
+
+def test_before_train_one_batch_shows_vanishing_gradients_of_a_deep_sigmoid_mlp():
+    deep = _moons(hidden=(16,) * 6, activation="sigmoid")
+    data = make_dataset(deep.data)
+    sigmoid = inside.compute(deep, data, surface_grid(data, "cpu")).first_batch
+    relu = inside.one_batch_grad_norms(
+        replace(deep, model=replace(deep.model, activation="relu")), data
+    )
+    assert list(sigmoid) == ["0", "2", "4", "6", "8", "10", "12"]
+    assert sigmoid["0"] < sigmoid["12"] / 100  # the first layer gets almost nothing
+    assert sigmoid["0"] / sigmoid["12"] < relu["0"] / relu["12"]
+
+
+def _every_view(run) -> None:
+    """What the page computes each tick, for every kind of data."""
+    history = run.log.param_history()
+    views = inside.compute(run.cfg, run.data, run.grid, run.latest_params, history, image=3)
+    if views.network is not None:
+        figs.network_figure(views.network, "t")
+    if views.flow is not None:
+        figs.grad_norm_figure(views.flow), figs.update_ratio_figure(views.flow)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        RunConfig(
+            data=DataConfig(n_samples=300),
+            model=ModelConfig(hidden=(16, 16), batch_norm=True, dropout=0.2),
+            train=TrainConfig(epochs=8, batch_size=16),
+        ),
+        RunConfig(
+            data=DataConfig(dataset="digits"),
+            model=ModelConfig(kind="cnn", dropout=0.2),
+            train=TrainConfig(epochs=2, batch_size=32),
+        ),
+    ],
+    ids=["moons-bn-dropout", "digits-cnn"],
+)
+def test_a_watched_run_has_bit_identical_losses_to_an_unwatched_one(registry, cfg):
+    watched, alone = registry.start_many([cfg, cfg], owner="test")
+    ticks = 0
+    while watched.active:
+        if watched.data is not None:
+            _every_view(watched)
+            ticks += 1
+    assert watched.join(timeout=120) and alone.join(timeout=120)
+    _every_view(watched)  # and once more on the final weights
+    assert ticks > 0 and watched.status == alone.status == "finished"
+    a, b = watched.log.steps(), alone.log.steps()
+    assert len(a.loss) == watched.total_steps
+    np.testing.assert_array_equal(a.loss, b.loss)  # bit for bit
+    assert watched.log.epoch_records()[-1]["val_loss"] == alone.log.epoch_records()[-1]["val_loss"]
+    for name, w in watched.latest_params.weights.items():
+        np.testing.assert_array_equal(w, alone.latest_params.weights[name])

@@ -1,0 +1,383 @@
+"""Plotly figures for the inside of a network: units and weights, gradient flow, confusion
+matrix, filters and feature maps.
+
+The network is drawn as TensorFlow Playground draws it: a column per layer, each unit a small
+square heatmap of its output over the input plane, links from one column to the next coloured
+by the weight's sign (orange negative, blue positive) and thicker as |w| grows. Every small
+picture is a heatmap trace placed by ``x0/dx/y0/dy`` on one pair of hidden axes, so hover
+shows the value under the pointer. Redrawn every tick, so float32 arrays throughout.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from torchxp_core.figures import style
+from torchxp_core.figures.training import log_ticks
+from torchxp_core.inside import FeatureMaps, Flow, Network
+
+# Playground's colours: orange for negative, light grey for zero, blue for positive.
+DIVERGING = [[0.0, "#f59322"], [0.5, "#e8eaeb"], [1.0, "#0877bd"]]
+GREYS = [[0.0, "#ffffff"], [1.0, "#111111"]]  # image pixels: low white, high dark
+ROW, COL = 1.35, 3.6  # centre-to-centre distances of units (a unit is 1 x 1)
+CELLS = 9_000  # heatmap cells for all units together: the payload of a tick stays small
+# |w| bins of the links: each bin one trace with its width and colour (Playground's scales:
+# width grows with |w| up to 5, colour saturates at |w| = 1).
+LINK_BINS = np.array([0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5, 4.0])
+
+
+def _mix(t: float, far: str) -> str:
+    """Grey at t = 0 to ``far`` at t = 1."""
+    grey, end = np.array([232, 234, 235]), np.array([int(far[i : i + 2], 16) for i in (1, 3, 5)])
+    r, g, b = (grey + (end - grey) * min(max(t, 0.0), 1.0)).round().astype(int)
+    return f"rgb({r},{g},{b})"
+
+
+def _tile(z, cx, cy, zmin, zmax, hover, colorscale=DIVERGING, smooth="best", size=1.0) -> dict:
+    """A (ny, nx) array drawn as a ``size`` square centred on (cx, cy)."""
+    ny, nx = z.shape
+    return {
+        "type": "heatmap",
+        "z": np.asarray(z, np.float32),
+        "zmin": zmin,
+        "zmax": zmax,
+        "x0": cx - size / 2 + size / (2 * nx),
+        "dx": size / nx,
+        "y0": cy - size / 2 + size / (2 * ny),
+        "dy": size / ny,
+        "colorscale": colorscale,
+        "showscale": False,
+        "zsmooth": smooth,
+        "hovertemplate": hover + "<extra></extra>",
+    }
+
+
+def _bezier(x0, y0, x1, y1, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Playground's link: a cubic curve leaving and entering horizontally."""
+    xm = (x0 + x1) / 2
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+    return a * x0 + (b + c) * xm + d * x1, (a + b) * y0 + (c + d) * y1
+
+
+def _stride(net: Network) -> int:
+    """Show every k-th grid point per axis so that all units together stay under CELLS."""
+    units = sum(len(layer.activations) for layer in net.layers)
+    ny, nx = net.layers[0].activations.shape[1:]
+    side = int(np.clip(np.sqrt(CELLS / max(units, 1)), 8, 16))
+    return max(1, -(-max(nx, ny) // side))
+
+
+def _links(net: Network) -> list[dict]:
+    """One trace per (sign, |w| bin); a hover point on each link, near its end (t = 0.7)."""
+    t = np.linspace(0.0, 1.0, 12)
+    paths: dict[tuple[bool, int], list] = {}
+    hover_traces = []
+    for k, w in enumerate(net.weights):
+        x0, x1 = k * COL + 0.5, (k + 1) * COL - 0.5
+        j, i = np.indices(w.shape).reshape(2, -1)  # every link: to unit j from unit i
+        values = w.reshape(-1)
+        xs, ys = _bezier(x0, -i[:, None] * ROW, x1, -j[:, None] * ROW, t)  # (links, 12)
+        xs = np.broadcast_to(xs, ys.shape)
+        bins = np.searchsorted(LINK_BINS, np.abs(values))
+        for key in set(zip((values >= 0).tolist(), bins.tolist(), strict=True)):
+            mask = ((values >= 0) == key[0]) & (bins == key[1])
+            paths.setdefault(key, []).append((xs[mask], ys[mask]))
+        hx, hy = _bezier(x0, -i * ROW, x1, -j * ROW, 0.7)
+        hx = np.broadcast_to(hx, hy.shape)
+        source, dest = net.layers[k].title, net.layers[k + 1].title
+        hover_traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": hx.astype(np.float32),
+                "y": hy.astype(np.float32),
+                "showlegend": False,
+                "customdata": np.stack([values, i, j], axis=1).astype(np.float32),
+                "marker": {"size": 9, "opacity": 0},
+                "hovertemplate": f"w = %{{customdata[0]:.4g}}<br>{source} unit %{{customdata[1]}}"
+                f" → {dest} unit %{{customdata[2]}}<extra></extra>",
+            }
+        )
+    traces = []
+    for (positive, bin_), parts in sorted(paths.items(), key=lambda kv: kv[0][1]):
+        magnitude = LINK_BINS[min(bin_, len(LINK_BINS) - 1)] if bin_ else 0.0
+        xs, ys = (np.concatenate([_with_gaps(p[axis]) for p in parts]) for axis in (0, 1))
+        color = _mix(magnitude, "#0877bd" if positive else "#f59322")
+        width = 0.7 + 7.3 * min(magnitude / 4.0, 1.0) ** 0.7
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": xs,
+                "y": ys,
+                "line": {"color": color, "width": width},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
+    return traces + hover_traces
+
+
+def _with_gaps(curves: np.ndarray) -> np.ndarray:
+    """(n, points) -> one float32 line with a NaN after each curve: n separate paths."""
+    gap = np.full((len(curves), 1), np.nan)
+    return np.hstack([curves, gap]).astype(np.float32).reshape(-1)
+
+
+def _figure(traces: list[dict], title: str, revision: str, height: int, **layout) -> go.Figure:
+    """A figure whose layout is one dict: plotly validates nothing (most of a tick's cost)."""
+    base = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 18}},
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
+        "uirevision": revision,  # the same between ticks: plotly keeps zoom and pan
+        "legend": style.legend(layout.pop("legend_below", False)),
+        "template": {},  # Streamlit's theme styles the chart; a template only adds bytes
+    }
+    return go.Figure(data=traces, layout=base | layout, _validate=False)
+
+
+def _hidden_axes(x_range: list[float], y_range: list[float] | None = None) -> dict:
+    """Picture axes: no ticks, equal units (a unit's square stays square)."""
+    y = {"visible": False, "scaleanchor": "x"}
+    return {
+        "xaxis": {"visible": False, "range": x_range},
+        "yaxis": y if y_range is None else y | {"range": y_range},
+    }
+
+
+def network_figure(net: Network, title: str) -> go.Figure:
+    """Inputs -> each hidden unit -> outputs, every unit its output over the input plane."""
+    s = _stride(net)
+    traces = _links(net)
+    notes = []
+    rows = max(len(layer.activations) for layer in net.layers)
+    bottom = -(rows - 1) * ROW - 0.5
+    bias_x, bias_y, bias_v, bias_hover = [], [], [], []
+    for c, layer in enumerate(net.layers):
+        cx = c * COL
+        if c == len(net.layers) - 1 and net.output_is_probability:
+            low, high = 0.0, 1.0
+        else:
+            high = max(float(np.abs(layer.activations).max()), 1e-6)
+            low = -high  # one scale per layer: a quiet unit looks quiet, a dead one grey
+        for j, z in enumerate(layer.activations):
+            what = layer.modules.split(", ")[j] if not layer.index else f"unit {j}"
+            hover = f"<b>{layer.title} · {what}</b><br>output %{{z:.3g}}"
+            traces.append(_tile(z[::s, ::s], cx, -j * ROW, low, high, hover))
+            if layer.bias is not None:
+                bias_x.append(cx - 0.62), bias_y.append(-j * ROW - 0.42)
+                bias_v.append(layer.bias[j]), bias_hover.append((layer.bias[j], j))
+        header = f"<b>{layer.title}</b><br>{layer.units} unit{'s' * (layer.units != 1)}"
+        notes.append(_note(cx, 0.62, header, "bottom"))
+        shown = len(layer.activations)
+        if layer.units > shown:
+            more = f"+{layer.units - shown} more<br>not drawn"
+            notes.append(_note(cx, -(shown - 1) * ROW - 0.6, more, "top", 11))
+        if layer.index:
+            first, *rest = layer.modules.split(" · ")
+            label = f"layer {layer.index}<br>{first}" + "".join(f"<br>{m}" for m in rest)
+            notes.append(_note(cx, bottom - (1.0 if rows > shown else 0.35), label, "top", 11))
+    if bias_x:
+        marker = {
+            "symbol": "square",
+            "size": 7,
+            "color": np.array(bias_v, np.float32),
+            "colorscale": DIVERGING,
+            "cmin": -1,
+            "cmax": 1,
+            "line": {"width": 0.5, "color": "#888"},
+        }
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": np.array(bias_x, np.float32),
+                "y": np.array(bias_y, np.float32),
+                "showlegend": False,
+                "marker": marker,
+                "customdata": np.array(bias_hover, np.float32),
+                "hovertemplate": "bias %{customdata[0]:.4g} (unit %{customdata[1]})<extra></extra>",
+            }
+        )
+    width = (len(net.layers) - 1) * COL
+    lowest = bottom - 3.2
+    height = int(60 + 44 * (1.5 - lowest))
+    return _figure(
+        traces,
+        title,
+        "network",
+        height,
+        showlegend=False,
+        annotations=notes,
+        margin={"l": 10, "r": 10, "t": 40, "b": 6},
+        hovermode="closest",
+        **_hidden_axes([-1.0, width + 0.8], [lowest, 1.5]),
+    )
+
+
+def _note(x, y, text, anchor, size=12) -> dict:
+    return {
+        "x": x,
+        "y": y,
+        "text": text,
+        "showarrow": False,
+        "yanchor": anchor,
+        "font": {"size": size},
+        "xref": "x",
+        "yref": "y",
+    }
+
+
+def _depth_colors(n: int) -> list[str]:
+    """Early layers dark blue, late layers yellow: depth reads as colour."""
+    return sample_colorscale("Viridis", [0.85 * i / max(n - 1, 1) for i in range(n)])
+
+
+def _lines_figure(xs: dict, ys: dict, names: dict, title: str, y_title: str) -> go.Figure:
+    traces = []
+    for (layer, name), color in zip(names.items(), _depth_colors(len(names)), strict=True):
+        if len(ys[layer]):
+            mode = "lines+markers" if len(ys[layer]) <= 100 else "lines"
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": xs[layer],
+                    "y": ys[layer],
+                    "name": name,
+                    "mode": mode,
+                    "line": {"color": color, "width": 2},
+                    "marker": {"size": 4},
+                }
+            )
+    return _figure(
+        traces,
+        title,
+        f"flow-{y_title}",
+        360,
+        legend_below=True,
+        xaxis={"title": {"text": "step"}},
+        yaxis={"title": {"text": y_title}, "type": "log"} | log_ticks(traces),
+    )
+
+
+def grad_norm_figure(flow: Flow) -> go.Figure:
+    title = "Gradient norm per layer"
+    return _lines_figure(flow.grad_steps, flow.grad_norm, flow.layers, title, "‖g‖")
+
+
+def update_ratio_figure(flow: Flow) -> go.Figure:
+    title = "Update / weight per layer"
+    return _lines_figure(flow.ratio_steps, flow.update_ratio, flow.layers, title, "‖Δw‖ / ‖w‖")
+
+
+def first_batch_figure(norms: dict[str, float], names: dict[str, str]) -> go.Figure:
+    """Before Train: each layer's ‖g‖ after one backward of the untrained model."""
+    layers = [layer for layer in names if layer in norms]
+    trace = {
+        "type": "bar",
+        "x": [names[layer] for layer in layers],
+        "y": np.array([norms[layer] for layer in layers], np.float64),
+        "marker": {"color": _depth_colors(len(layers))},
+        "hovertemplate": "%{x}: ‖g‖ = %{y:.3g}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        "Gradient norm per layer: one batch, untrained",
+        "flow-first",
+        360,
+        xaxis={"title": {"text": "layer (input side → output side)"}},
+        yaxis={"title": {"text": "‖g‖"}, "type": "log"} | log_ticks([trace]),
+    )
+
+
+def confusion_figure(counts: np.ndarray, names: list[str], title: str) -> go.Figure:
+    """Rows: true class; columns: predicted class; each cell its count."""
+    trace = {
+        "type": "heatmap",
+        "z": counts.astype(np.int32),
+        "x": names,
+        "y": names,
+        "colorscale": "Blues",
+        "showscale": False,
+        "texttemplate": "%{z}",
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "true %{y}, predicted %{x}: %{z}<extra></extra>",
+    }
+    return _figure(
+        [trace],
+        title,
+        "confusion",
+        440,
+        xaxis={"title": {"text": "predicted"}, "type": "category"},
+        yaxis={
+            "title": {"text": "true"},
+            "type": "category",
+            "autorange": "reversed",
+            "scaleanchor": "x",
+            "constrain": "domain",
+        },
+    )
+
+
+def filters_figure(filters: np.ndarray) -> go.Figure:
+    """Each filter of the first convolution, one input channel per row: [out, in, kH, kW]."""
+    out, channels = filters.shape[:2]
+    high = max(float(np.abs(filters).max()), 1e-6)
+    traces, notes = [], []
+    for c in range(channels):
+        cy = -c * 1.25
+        notes.append(_note(-0.6, cy, f"in {c}", "middle", 11) | {"xanchor": "right"})
+        for k in range(out):
+            hover = f"filter {k}, input channel {c}<br>w = %{{z:.3g}}"
+            traces.append(
+                _tile(filters[k, c][::-1], k * 1.15, cy, -high, high, hover, smooth=False)
+            )
+    notes += [_note(k * 1.15, 0.6, str(k), "bottom", 11) for k in range(out)]
+    shape = ", ".join(map(str, filters.shape))
+    bottom = -(channels - 1) * 1.25 - 0.6
+    return _figure(
+        traces,
+        f"First convolution's filters · weight [{shape}]",
+        "filters",
+        int(70 + 44 * (1.2 - bottom)),
+        annotations=notes,
+        margin={"l": 10, "r": 10, "t": 44, "b": 6},
+        **_hidden_axes([-1.6, out * 1.15 - 0.5], [bottom, 1.2]),
+    )
+
+
+def feature_maps_figure(fm: FeatureMaps, names: list[str]) -> go.Figure:
+    """The image's channels, then layer 0's output channel by channel: [1, C, H, W] ->
+    [1, 16, H, W]."""
+    channels, maps, per_row = len(fm.image), len(fm.maps), 8
+    traces, notes = [], []
+    low, high = float(fm.image.min()), float(fm.image.max())
+    for c in range(channels):
+        hover = f"input channel {c}<br>pixel %{{z:.3g}}"
+        traces.append(_tile(fm.image[c][::-1], c * 1.15, 0, low, high, hover, GREYS, False))
+        notes.append(_note(c * 1.15, 0.55, f"input ch {c}", "bottom", 11))
+    top = max(float(np.abs(fm.maps).max()), 1e-6)
+    for k in range(maps):
+        r, col = divmod(k, per_row)
+        cy = -1.7 - r * 1.4
+        hover = f"conv channel {k}<br>value %{{z:.3g}}"
+        traces.append(_tile(fm.maps[k][::-1], col * 1.15, cy, -top, top, hover, smooth=False))
+        notes.append(_note(col * 1.15, cy + 0.55, f"ch {k}", "bottom", 11))
+    h, w = fm.image.shape[1:]
+    title = (
+        f"Image {fm.index}: true {names[fm.label]}, predicted {names[fm.predicted]} "
+        f"({fm.confidence:.0%})<br><sup>[1, {channels}, {h}, {w}] → layer 0 Conv2d → "
+        f"[1, {maps}, {h}, {w}], before its ReLU</sup>"
+    )
+    bottom = -1.7 - (-(-maps // per_row) - 1) * 1.4 - 0.6
+    return _figure(
+        traces,
+        title,
+        "maps",
+        int(80 + 44 * (1.2 - bottom)),
+        annotations=notes,
+        margin={"l": 10, "r": 10, "t": 64, "b": 6},
+        **_hidden_axes([-0.7, per_row * 1.15 - 0.5], [bottom, 1.2]),
+    )

@@ -1,0 +1,377 @@
+"""Inside the network: every unit's activation, the weights between units, gradient flow per
+layer, and for images the confusion matrix, the first convolution's filters and feature maps.
+
+Everything here is computed from copies: a ``ParamSnapshot`` the worker sent, loaded into a
+model rebuilt on the cpu in this process (``rebuild``), so looking never touches the run's
+process, RNG, graph or optimizer. Activations come from forward hooks, in eval mode: Dropout
+off, BatchNorm on its running statistics, as at validation.
+"""
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from torchxp_core.config import RunConfig
+from torchxp_core.data import Dataset
+from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.params import layer_of
+from torchxp_core.smoothing import decimate
+from torchxp_core.surface import SurfaceGrid
+from torchxp_core.training import initial_model, prepare
+
+MAX_UNITS = 8  # units drawn per layer; a wider layer says how many more it has
+MAX_POINTS = 600  # per gradient-flow line, as the lab's live series
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one thread while a view computes, then as it was.
+
+    These ops are tiny, and with a run's worker busy on one of 2 cores, an OpenMP region
+    of 2 threads waits for a descheduled thread at every op: a 16-16 MLP on the 3,600 grid
+    points took 40-160 ms with 2 threads and 0.2 ms with 1, measured here. torch's OpenMP
+    and MKL thread counts are per calling thread, so other script threads keep theirs.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def rebuild(cfg: RunConfig, data: Dataset, weights: ParamSnapshot | None = None) -> nn.Module:
+    """The run's model on the cpu, in eval mode: its initial weights, or ``weights``' copy."""
+    model = initial_model(cfg, data)
+    if "logits_into_bce" in cfg.train.pitfalls:  # as prepare() trains it: no final Sigmoid
+        model = model[:-1]
+    if weights is not None:
+        state = {**weights.weights, **weights.buffers}
+        # load_state_dict copies into the model's own tensors: the snapshot stays untouched.
+        model.load_state_dict({name: torch.from_numpy(a) for name, a in state.items()})
+    return model.eval()
+
+
+def _as_fed(cfg: RunConfig, x: np.ndarray) -> torch.Tensor:
+    """Validation inputs as the run feeds them (scrambled under the NHWC pitfall)."""
+    inputs = torch.from_numpy(x)
+    if "nhwc_reshape" in cfg.train.pitfalls:  # as prepare() does to that run's images
+        inputs = inputs.permute(0, 2, 3, 1).reshape(inputs.shape)
+    return inputs
+
+
+# --- the network over the input plane ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One column of the network view: inputs, a hidden layer, or the outputs."""
+
+    title: str  # "input", "hidden 1", "output"
+    modules: str  # what makes it, e.g. "Linear(2→16) · BatchNorm1d · ReLU"
+    index: str  # Sequential index of its Linear ("0"); "" for the inputs
+    units: int  # all units of the layer; only the first MAX_UNITS are kept below
+    activations: np.ndarray  # (shown, ny, nx) float32: each unit's output over the grid
+    bias: np.ndarray | None  # (shown,) float32; None for the inputs
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the network view draws: columns of units and the weights between them."""
+
+    layers: list[Layer]
+    weights: list[np.ndarray]  # weights[k]: (shown of layer k+1, shown of layer k) float32
+    axes: tuple[np.ndarray, ...]  # the grid's axes: (gx, gy), or (gx,) for a line
+    eval_note: str  # what eval mode changed in this model ("" when nothing)
+    output_is_probability: bool  # the last layer ends in a Sigmoid: values in [0, 1]
+
+
+def _blocks(model: nn.Sequential) -> list[list[tuple[str, nn.Module]]]:
+    """The model cut before each Linear: [[Linear, BatchNorm, act, Dropout], ..., [Linear]]."""
+    blocks: list[list[tuple[str, nn.Module]]] = []
+    for name, module in model.named_children():
+        if isinstance(module, nn.Linear) or not blocks:
+            blocks.append([])
+        blocks[-1].append((name, module))
+    return blocks
+
+
+def _describe(block: list[tuple[str, nn.Module]]) -> str:
+    first = block[0][1]
+    parts = [f"Linear({first.in_features}→{first.out_features})"]
+    return " · ".join(parts + [type(m).__name__ for _, m in block[1:]])
+
+
+def eval_note(model: nn.Module) -> str:
+    """What eval mode changes in this model, in words ('' when it changes nothing)."""
+    kinds = {type(m).__name__ for m in model.modules()}
+    notes = []
+    if any(k.startswith("BatchNorm") for k in kinds):
+        notes.append("BatchNorm uses its running statistics, not the batch's")
+    if any(k.startswith("Dropout") for k in kinds):
+        notes.append("Dropout is off (every unit passes, unscaled)")
+    return "; ".join(notes)
+
+
+@torch.no_grad()
+def network(model: nn.Sequential, grid: SurfaceGrid, max_units: int = MAX_UNITS) -> Network:
+    """Every shown unit's output over the grid's points, read by forward hooks (eval mode).
+
+    The hook sits on each block's last module, so a hidden unit's value is what the next
+    Linear receives: after BatchNorm, the activation and Dropout (identity in eval mode).
+    """
+    blocks = _blocks(model)
+    if not isinstance(blocks[0][0][1], nn.Linear):
+        raise ValueError(
+            "The network view draws MLPs on points; this model starts with "
+            f"{type(blocks[0][0][1]).__name__}."
+        )
+    shape = tuple(len(a) for a in reversed(grid.axes))  # (ny, nx), or (nx,) for a line
+    shape = shape if len(shape) == 2 else (1, shape[0])
+    seen: dict[int, np.ndarray] = {}
+
+    def keep(k: int):
+        def hook(_module, _inputs, output):  # (M, units) -> (shown, ny, nx)
+            seen[k] = output[:, :max_units].T.float().reshape(-1, *shape).numpy().copy()
+
+        return hook
+
+    handles = [block[-1][1].register_forward_hook(keep(k)) for k, block in enumerate(blocks)]
+    was_training = model.training
+    model.eval()  # a view must not switch Dropout on or update BatchNorm's statistics
+    try:
+        model(grid.points.cpu().float())
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    points = grid.points.cpu().numpy()
+    inputs = points[:, :max_units].T.reshape(-1, *shape).astype(np.float32)
+    n_in = blocks[0][0][1].in_features
+    names = ["x₁", "x₂"] if n_in == 2 else ["x"] if n_in == 1 else [f"x{i}" for i in range(n_in)]
+    layers = [Layer("input", ", ".join(names), "", n_in, inputs, None)]
+    weights = []
+    for k, block in enumerate(blocks):
+        linear: nn.Linear = block[0][1]
+        shown_in, shown_out = len(layers[-1].activations), min(linear.out_features, max_units)
+        weights.append(linear.weight[:shown_out, :shown_in].float().numpy().copy())
+        bias = None if linear.bias is None else linear.bias[:shown_out].float().numpy().copy()
+        title = "output" if k == len(blocks) - 1 else f"hidden {k + 1}"
+        layers.append(
+            Layer(title, _describe(block), block[0][0], linear.out_features, seen[k], bias)
+        )
+    last = blocks[-1][-1][1]
+    return Network(layers, weights, grid.axes, eval_note(model), isinstance(last, nn.Sigmoid))
+
+
+# --- gradient flow --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Per layer with parameters, over the run: gradient norm and update-to-weight ratio."""
+
+    layers: dict[str, str]  # Sequential index -> its name in the legend ("0 Linear")
+    grad_steps: dict[str, np.ndarray]  # index -> (n,) float32 steps (decimated)
+    grad_norm: dict[str, np.ndarray]  # index -> (n,) float32 ‖g‖ of all its parameters
+    ratio_steps: dict[str, np.ndarray]
+    update_ratio: dict[str, np.ndarray]  # index -> ‖w_t − w_{t−1}‖ / ‖w_{t−1}‖, t ≥ 1
+    frozen: tuple[str, ...]  # layers whose weights never moved (ratio exactly 0)
+
+
+def _layer_vector(arrays: dict, layer: str) -> np.ndarray | None:
+    parts = [a for name, a in arrays.items() if layer_of(name) == layer]
+    if not parts or any(p is None for p in parts):  # a .grad never filled
+        return None
+    return np.concatenate([p.ravel() for p in parts]).astype(np.float64)
+
+
+def layer_names(model: nn.Module) -> dict[str, str]:
+    """'0' -> '0 Linear' for each layer that owns parameters, in model order."""
+    owners = dict.fromkeys(layer_of(name) for name, _ in model.named_parameters())
+    return {layer: f"{layer} {type(model.get_submodule(layer)).__name__}" for layer in owners}
+
+
+def gradient_flow(history: list[ParamSnapshot], names: dict[str, str]) -> Flow:
+    """Gradient norm and update ratio per layer from a run's parameter history.
+
+    A layer's gradient norm is the L2 norm of all its parameters' .grad together (the last
+    batch before the snapshot); NaN where .grad was never filled (frozen, or step 0). The
+    update ratio compares consecutive snapshots, so it covers the steps between them.
+    """
+    steps = np.array([s.step for s in history], np.float32)
+    grad_steps, grad_norm, ratio_steps, update_ratio, frozen = {}, {}, {}, {}, []
+    for layer in names:
+        norms = np.full(len(history), np.nan, np.float32)
+        ratios = np.full(max(len(history) - 1, 0), np.nan, np.float32)
+        previous = None
+        for t, snap in enumerate(history):
+            g = _layer_vector(snap.grads, layer)
+            if g is not None:
+                norms[t] = np.linalg.norm(g)
+            w = _layer_vector(snap.weights, layer)
+            if previous is not None and w is not None:
+                scale = np.linalg.norm(previous)
+                ratios[t - 1] = np.linalg.norm(w - previous) / scale if scale else np.nan
+            previous = w
+        if len(ratios) and np.all(ratios == 0):
+            frozen.append(layer)
+        grad_steps[layer], grad_norm[layer] = _decimated(steps, norms)
+        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios)
+    return Flow(names, grad_steps, grad_norm, ratio_steps, update_ratio, tuple(frozen))
+
+
+def _decimated(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isfinite(y) & (y > 0)  # a log axis cannot show 0 (a frozen layer's update)
+    x, y = x[keep], y[keep]
+    idx = decimate(y, MAX_POINTS)
+    return x[idx], y[idx]
+
+
+def one_batch_grad_norms(cfg: RunConfig, data: Dataset) -> dict[str, float]:
+    """Per layer, ‖g‖ of the untrained model after one backward on its first training batch.
+
+    Before Train there is no history: this is the first point of the run's gradient flow,
+    enough to see a deep sigmoid MLP's early layers get almost nothing. Built by
+    ``prepare`` as the run would be (its own model and data tensors, pitfalls included).
+    """
+    setup = prepare(cfg, data)
+    inputs, targets = setup.tensors["train"]
+    size = cfg.train.batch_size
+    setup.model.train()  # as the first training batch sees it
+    try:
+        with warnings.catch_warnings():  # the lab relays torch's warnings; not repeated here
+            warnings.simplefilter("ignore")
+            setup.criterion(setup.model(inputs[:size]), targets[:size]).backward()
+    except RuntimeError:  # a mistake torch refuses (float64 data): the lab says why
+        return {}
+    norms = {}
+    for layer in layer_names(setup.model):
+        grads = [p.grad for n, p in setup.model.named_parameters() if layer_of(n) == layer]
+        if grads and all(g is not None for g in grads):
+            norms[layer] = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+    return norms
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def predictions(cfg: RunConfig, model: nn.Module, data: Dataset) -> np.ndarray:
+    """The model's class for every validation sample, in eval mode: (N,) int64."""
+    model.eval()
+    outputs = model(_as_fed(cfg, data.x_val))
+    return cfg.loss.predict(outputs).reshape(-1).long().numpy()
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """(C, C) int64 counts: row = true class, column = predicted class."""
+    counts = np.bincount(labels * n_classes + predicted, minlength=n_classes * n_classes)
+    return counts.reshape(n_classes, n_classes)
+
+
+@dataclass(frozen=True)
+class FeatureMaps:
+    """One validation image through the first convolution, channel by channel."""
+
+    index: int  # which validation image
+    image: np.ndarray  # (C, H, W) float32 as the model receives it
+    maps: np.ndarray  # (16, H, W) float32: layer 0 (Conv2d)'s output, before its ReLU
+    label: int
+    predicted: int
+    confidence: float  # the predicted class's probability
+
+
+def first_conv_filters(model: nn.Module) -> np.ndarray:
+    """The first Conv2d's weight, (out channels, in channels, kH, kW) float32."""
+    conv = model[0]
+    if not isinstance(conv, nn.Conv2d):
+        raise ValueError(f"Layer 0 is {type(conv).__name__}, not a convolution.")
+    return conv.weight.detach().float().numpy().copy()
+
+
+@torch.no_grad()
+def feature_maps(cfg: RunConfig, model: nn.Module, data: Dataset, index: int) -> FeatureMaps:
+    """Validation image ``index`` through the whole model; a hook keeps layer 0's output."""
+    first_conv_filters(model)  # refuses a model without a first convolution
+    x = _as_fed(cfg, data.x_val[index : index + 1])  # (1, C, H, W)
+    seen = {}
+    handle = model[0].register_forward_hook(lambda _m, _i, out: seen.setdefault("maps", out))
+    model.eval()
+    try:
+        outputs = model(x)
+    finally:
+        handle.remove()
+    probs = cfg.loss.positive_probability(outputs).float()
+    if probs.ndim == 1:
+        probs = torch.stack([1 - probs, probs], dim=1)
+    confidence, predicted = probs[0].max(dim=0)
+    return FeatureMaps(
+        index,
+        x[0].numpy().copy(),
+        seen["maps"][0].float().numpy().copy(),
+        int(data.y_val[index]),
+        int(predicted),
+        float(confidence),
+    )
+
+
+def class_names(dataset: str, n_classes: int) -> list[str]:
+    """What each class index means: shapes are shape + 3 × colour (data._shapes)."""
+    if dataset == "shapes":
+        return [
+            f"{('red', 'blue')[c // 3]} {('square', 'disc', 'cross')[c % 3]}"
+            for c in range(n_classes)
+        ]
+    return [str(c) for c in range(n_classes)]
+
+
+# --- every view at once, as the page draws them -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Views:
+    """Every view of one model at one moment; None where the data has no such view."""
+
+    step: int
+    epoch: int
+    layers: dict[str, str]  # layers with parameters: '0' -> '0 Linear'
+    network: Network | None  # points (2-D or 1-D) with an MLP
+    flow: Flow | None  # a run with a parameter history
+    first_batch: dict[str, float] | None  # before Train: ‖g‖ per layer on one batch
+    confusion: np.ndarray | None  # image classification: (C, C) on the validation set
+    filters: np.ndarray | None  # CNN: (16, C, 3, 3)
+    maps: FeatureMaps | None  # CNN: one validation image after the first convolution
+
+
+def compute(
+    cfg: RunConfig,
+    data: Dataset,
+    grid: SurfaceGrid | None,
+    weights: ParamSnapshot | None = None,
+    history: list[ParamSnapshot] | None = None,
+    image: int = 0,
+) -> Views:
+    """The page's views from copies: ``weights`` (None: the untrained model) and ``history``
+    (None: before Train, when one batch's gradients stand in for the gradient flow)."""
+    with one_thread():
+        model = rebuild(cfg, data, weights)
+        names = layer_names(model)
+        cnn = isinstance(model[0], nn.Conv2d)
+        net = network(model, grid) if grid is not None else None
+        flow = gradient_flow(history, names) if history is not None else None
+        first = one_batch_grad_norms(cfg, data) if history is None else None
+        confusion = filters = maps = None
+        if data.x_val.ndim == 4 and data.n_classes:
+            predicted = predictions(cfg, model, data)
+            confusion = confusion_matrix(data.y_val, predicted, data.n_classes)
+            if cnn:
+                filters = first_conv_filters(model)
+                maps = feature_maps(cfg, model, data, min(max(image, 0), len(data.x_val) - 1))
+    step, epoch = (weights.step, weights.epoch) if weights is not None else (0, 0)
+    return Views(step, epoch, names, net, flow, first, confusion, filters, maps)
