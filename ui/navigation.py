@@ -31,6 +31,11 @@ PAGES = [
         "and run it beside its correct twin.",
     ),
     PageEntry(
+        "pages/inside.py", "Inside the network", ":material/hub:", "torchxp",
+        "Every neuron, weight and gradient of the lab's model while it learns: units as pictures "
+        "over the input plane, gradient flow per layer, confusion matrix and convolution filters.",
+    ),
+    PageEntry(
         "pages/runs.py", "Runs", ":material/history:", "torchxp",
         "Every run is kept: compare curves, group seeds, download metrics, export a run as a "
         "standalone script.",
