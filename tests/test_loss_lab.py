@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchxp_core.figures import losses as figs
-from torchxp_core.loss_lab import bce, cross_entropy, logits, mse
+from torchxp_core.loss_lab import bce, contracts, cross_entropy, logits, mse
 from torchxp_core.loss_lab.attempt import agreeing_digits, attempt
 from torchxp_core.losses import LOSSES
 
@@ -87,7 +87,7 @@ def test_bce_point_at_zero_shows_torchs_clamp_not_infinity() -> None:
     pt = bce.point(0.0, 1.0)
     assert pt.torch_loss == nn.BCELoss()(torch.tensor([0.0]), torch.tensor([1.0])).item()
     assert pt.formula_loss == math.inf and pt.clamped
-    assert pt.torch_loss == -bce.LOG_CLAMP
+    assert pt.torch_loss == -bce.log_clamp()
 
 
 @pytest.mark.parametrize(("h", "y"), [(1.2, 1.0), (-0.1, 0.0), (0.5, 2.0)])
@@ -102,8 +102,8 @@ def test_clamp_table_is_torchs_log_and_loss() -> None:
         ht = torch.tensor([row[1]], dtype=getattr(torch, row[0]))
         assert row[3] == torch.log(ht).item()
         assert row[5] == nn.BCELoss()(ht, torch.ones_like(ht)).item()
-        assert row[5] <= -bce.LOG_CLAMP
-    assert (table["BCELoss(h, y=1)"] == -bce.LOG_CLAMP).sum() >= 4  # h = 0 and tiny h, per dtype
+        assert row[5] <= -bce.log_clamp()
+    assert (table["BCELoss(h, y=1)"] == -bce.log_clamp()).sum() >= 4  # h = 0 and tiny h, per dtype
 
 
 def test_batch_reductions_are_torchs_and_the_mean_of_the_formula() -> None:
@@ -338,9 +338,121 @@ def test_broadcast_bug_is_torchs_wrong_value_and_warning(n, noise, seed) -> None
     assert b.wrong > b.right
 
 
+class _RefusingMSE(nn.MSELoss):
+    """An MSELoss as a future torch might make it: mismatched shapes are an error."""
+
+    def forward(self, input, target):
+        if input.shape != target.shape:
+            raise RuntimeError(f"shapes {tuple(input.shape)} and {tuple(target.shape)} differ")
+        return super().forward(input, target)
+
+
+def test_broadcast_reports_a_refusal_instead_of_a_loss(monkeypatch) -> None:
+    from dataclasses import replace
+
+    monkeypatch.setitem(LOSSES, "mse", replace(LOSSES["mse"], factory=_RefusingMSE))
+    b = mse.broadcast(4)
+    assert b.wrong is None
+    assert b.wrong_error == "RuntimeError: shapes (4, 1) and (4,) differ"
+    assert b.warnings == []
+    assert b.right == pytest.approx(b.right_formula, rel=1e-5)
+    assert "torch refused" in figs.broadcast_heatmap(b).layout.title.text
+
+
 def test_broadcast_needs_two_samples() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         mse.broadcast(1)
+
+
+# ---- contracts tried: target dtypes and shapes ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", contracts.LOSS_NAMES)
+def test_dtype_shape_table_is_what_torch_does_now(name) -> None:
+    table = contracts.dtype_shape_table(name)
+    assert len(table) == len(contracts.CASES)
+    for row, (in_dtype, in_shape, t_dtype, t_shape) in zip(
+        table.to_dict("records"), contracts.CASES, strict=True
+    ):
+        x = contracts.inputs(name, in_dtype, in_shape)
+        t = torch.tensor([0, 1, 1, 0]).reshape(t_shape).to(t_dtype)
+        got = attempt(lambda x=x, t=t: LOSSES[name].factory()(x, t))
+        assert row["accepted"] == got.ok, row
+        assert row["warned"] == bool(got.warnings), row
+        if got.ok:
+            assert row["torch says"].startswith(f"loss = {got.value.item():.6f}")
+        else:
+            assert row["torch says"] == got.error
+
+
+def test_the_notes_gaps_as_this_torch_decides() -> None:
+    """The facts the page states, each checked against a direct call."""
+    names = [n for n in LOSSES if n != "cross_entropy"]
+    rows = {n: contracts.dtype_shape_table(n).set_index(["input", "target"]) for n in names}
+    f64_in = ("float64 (N, 1)", "float32 (N, 1)")
+    int_t = ("float32 (N, 1)", "int64 (N, 1)")
+    flat_t = ("float32 (N, 1)", "float32 (N,)")
+
+    def ok(loss, x, t) -> bool:
+        return attempt(lambda: loss(x, t)).ok
+
+    p = torch.rand(4, 1)
+    assert rows["bce"].loc[f64_in, "accepted"] == ok(nn.BCELoss(), p.double(), p) is False
+    assert rows["bce_with_logits"].loc[f64_in, "accepted"] == ok(
+        nn.BCEWithLogitsLoss(), p.double(), p
+    )
+    assert rows["mse"].loc[f64_in, "accepted"] == ok(nn.MSELoss(), p.double(), p)
+    assert rows["bce"].loc[int_t, "accepted"] == ok(nn.BCELoss(), p, p.long()) is False
+    assert rows["bce"].loc[flat_t, "accepted"] == ok(nn.BCELoss(), p, p[:, 0]) is False
+    assert rows["mse"].loc[flat_t, "warned"]  # accepted with a warning, not refused
+
+
+def test_saturation_is_torchs_sigmoid_and_both_losses() -> None:
+    for y in (1.0, 0.0):
+        for sat in logits.saturation(y, z_max=120.0):
+            dtype = bce.DTYPES[sat.dtype]
+            z = torch.tensor([sat.z], dtype=dtype)
+            t = torch.full_like(z, y)
+            assert sat.z == (-120.0 if y == 1.0 else 120.0)
+            assert sat.sigmoid == torch.sigmoid(z).item()
+            assert sat.sigmoid_is_exact_label == (sat.sigmoid in (0.0, 1.0))
+            assert sat.two_step == nn.BCELoss()(torch.sigmoid(z), t).item()
+            assert sat.fused == nn.BCEWithLogitsLoss()(z, t).item()
+            assert sat.clamp_hit == (sat.two_step == 100.0)
+    # a logit small enough for sigmoid to hold: no clamp, and the two agree
+    for sat in logits.saturation(1.0, z_max=5.0):
+        assert not sat.clamp_hit and not sat.sigmoid_is_exact_label
+        assert sat.two_step == pytest.approx(sat.exact, rel=1e-5)
+
+
+@pytest.mark.parametrize("p", [0.5, 3.0])
+def test_pos_weight_ratio_is_p_for_positives_and_one_for_negatives(p) -> None:
+    ratios = logits.pos_weight_ratios(logits.pos_weight_curves(p))
+    z = torch.linspace(-6, 6, 11, dtype=torch.float64)
+    for y in (0.0, 1.0):
+        t = torch.full_like(z, y)
+        weighted = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor([p]))(z, t)
+        plain = nn.BCEWithLogitsLoss(reduction="none")(z, t)
+        assert ratios[y] == pytest.approx(float((weighted / plain).median()), rel=1e-9)
+    assert ratios[1.0] == pytest.approx(p) and ratios[0.0] == pytest.approx(1.0)
+
+
+def test_ignored_sample_is_skipped_as_torch_does() -> None:
+    ig = cross_entropy.ignored_sample(4)
+    loss = nn.CrossEntropyLoss()
+    assert ig.ignore_index == loss.ignore_index
+    z = torch.tensor([[2.0, 0, 0, 0], [0.0, 0, 0, 0]])
+    assert ig.with_ignored == loss(z, torch.tensor([0, loss.ignore_index])).item()
+    assert ig.first_alone == loss(z[:1], torch.tensor([0])).item()
+    assert ig.skipped
+    # a real class in place of ignore_index changes the mean: the check can say no
+    assert loss(z, torch.tensor([0, 1])).item() != ig.first_alone
+
+
+def test_log_clamp_is_measured() -> None:
+    for dtype, torch_dtype in bce.DTYPES.items():
+        zero, one = torch.zeros(1, dtype=torch_dtype), torch.ones(1, dtype=torch_dtype)
+        assert bce.log_clamp(dtype) == -nn.BCELoss()(zero, one).item()
 
 
 # ---- the catalogue and the figures ---------------------------------------------------------

@@ -103,3 +103,54 @@ def test_mse_tab_shows_the_broadcast_warning_and_both_losses(at: AppTest) -> Non
     warnings = [w.value for w in at.warning if w.value.startswith("torch warned")]
     assert len(warnings) == 1 and "torch.Size([10, 1])" in warnings[0]
     assert float(_metric(at, "loss (wrong)")) > float(_metric(at, "loss (right)"))
+
+
+def _text(app: AppTest) -> str:
+    return "\n".join(
+        [m.value for m in app.markdown]
+        + [c.value for c in app.caption]
+        + [i.value for i in app.info]
+    )
+
+
+def test_contract_tables_and_sentences_follow_torch(at: AppTest) -> None:
+    tables = [df.value for df in at.dataframe if "torch says" in df.value.columns]
+    tables = [t for t in tables if "input" in t.columns]
+    assert len(tables) == 3  # BCE, BCEWithLogits, MSE
+    text = _text(at)
+    bce_refusals = tables[0].set_index(["input", "target"])
+    assert not bce_refusals.loc[("float64 (N, 1)", "float32 (N, 1)"), "accepted"]
+    assert "BCELoss refused input float32 (N, 1) against target float64 (N, 1)" in text
+    assert "input float32 (N, 1) against target float32 (N,)" in text
+    assert "MSELoss refused none of these; it warned, and went on, for input float32" in text
+    # the contract no longer calls the broadcast silent; the page says what torch did
+    assert "silently" not in text
+    assert "torch warned, then went on: (6, 1) against (6,) broadcast to (6, 6)" in text
+    assert "the loss is the mean of all 36 cells below" in text
+    # other sentences from torch's result
+    assert "with `pos_weight` = 3, torch's loss at y = 1 is **3×**" in text.replace("With", "with")
+    assert "-100 is `ignore_index`'s default: the loss with that sample" in text
+    assert "torch read the float target as class probabilities" in text
+    assert "(BCELoss's clamp)" in text and "matched the exact loss in every dtype" in text
+
+
+def test_mse_tab_says_when_torch_refuses_instead_of_warning(monkeypatch) -> None:
+    from dataclasses import replace
+
+    from torchxp_core.losses import LOSSES
+
+    class Refusing(nn.MSELoss):
+        def forward(self, input, target):
+            if input.shape != target.shape:
+                raise RuntimeError("shapes differ")
+            return super().forward(input, target)
+
+    monkeypatch.setitem(LOSSES, "mse", replace(LOSSES["mse"], factory=Refusing))
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "torch refused the mismatched shapes: RuntimeError: shapes differ"
+    ]
+    assert not any(w.value.startswith("torch warned") for w in app.warning)
+    assert "loss (wrong)" not in [m.label for m in app.metric]
+    assert "loss (right)" in [m.label for m in app.metric]

@@ -111,8 +111,7 @@ LOSSES: dict[str, LossSpec] = {
             binary_only=False,
             sigmoid_output=False,
             target_dtype=torch.float32,
-            contract="input.shape must equal target.shape, here (N, 1) float; "
-            "a mismatch broadcasts silently to (N, N)",
+            contract="input.shape must equal target.shape, here (N, 1) float",
             latex=r"\mathrm{MSE} = \frac{1}{N} \sum_{i=1}^{N} \left(x_i - y_i\right)^2",
             docs_url=_DOCS.format("MSELoss"),
         ),

@@ -273,8 +273,10 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
     )  # fmt: skip
     fig.update_yaxes(title_text="prediction i", dtick=1, range=[n - 0.5, -0.5], scaleanchor="x",
                      constrain="domain", showgrid=False, zeroline=False)  # fmt: skip
-    title = (
-        f"Broken: mean of all {n}×{n} cells = {b.wrong:.4f} · "
-        f"fixed: mean of the diagonal = {b.right:.4f}"
+    broken = (
+        f"Broken: mean of all {n}×{n} cells = {b.wrong:.4f}"
+        if b.wrong is not None
+        else f"torch refused; broadcasting would average all {n}×{n} cells = {b.wrong_formula:.4f}"
     )
+    title = f"{broken} · fixed: mean of the diagonal = {b.right:.4f}"
     return _layout(fig, title, height=560)

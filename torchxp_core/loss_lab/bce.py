@@ -11,11 +11,20 @@ from torchxp_core.loss_lab.attempt import agreeing_digits, attempt
 from torchxp_core.losses import LOSSES
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-LOG_CLAMP = -100.0  # BCELoss clamps log(h) and log(1-h) at -100 (documented), so loss <= 100
 
 
 def _bce(reduction: str = "none") -> torch.nn.Module:
     return LOSSES["bce"].factory(reduction=reduction)
+
+
+def log_clamp(dtype: str = "float32") -> float:
+    """Where BCELoss clamps log h, measured: −BCELoss(h = 0, y = 1), the loss log 0 would make ∞.
+
+    The documentation says −100; this is what the installed torch does.
+    """
+    return -_bce("mean")(
+        torch.zeros(1, dtype=DTYPES[dtype]), torch.ones(1, dtype=DTYPES[dtype])
+    ).item()
 
 
 def formula(h: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -71,7 +80,7 @@ class Point:
     torch_loss: float
     formula_loss: float  # may be inf where torch's clamp gives 100
     digits: int  # leading significant digits the two share
-    clamped: bool  # torch's log clamp decided the value (−log h or −log(1−h) beyond 100)
+    clamped: bool  # torch's log clamp decided the value (−log h or −log(1−h) beyond the clamp)
     torch_grad: float  # dL/dh from autograd
     formula_grad: float  # −y/h + (1−y)/(1−h)
 
@@ -90,7 +99,7 @@ def point(h: float, y: float, dtype: str = "float32") -> Point:
         hv = np.float64(ht.item())
         f_grad = float(np.where(y > 0, -y / hv, 0.0) + np.where(y < 1, (1 - y) / (1 - hv), 0.0))
     t_loss = loss.item()
-    clamped = not np.isfinite(f_loss) or f_loss > -LOG_CLAMP
+    clamped = not np.isfinite(f_loss) or f_loss > -log_clamp(dtype)
     return Point(
         float(hv), float(y), dtype, t_loss, f_loss, agreeing_digits(t_loss, f_loss), clamped,
         float(ht.grad.item()), f_grad,

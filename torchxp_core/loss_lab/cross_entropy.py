@@ -197,3 +197,23 @@ def ce_vs_mse_gradient(n_classes: int = 3, n: int = 241) -> pd.DataFrame:
         ],
         ignore_index=True,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A target equal to CrossEntropyLoss's ignore_index, against the batch without that sample."""
+
+    ignore_index: int  # the default, read off a fresh nn.CrossEntropyLoss
+    with_ignored: float  # loss of [sample 0, sample 1 with target ignore_index]
+    first_alone: float  # loss of sample 0 alone
+    skipped: bool  # the two are equal: the sample is left out of the mean, not an error
+
+
+def ignored_sample(n_classes: int) -> Ignored:
+    """Two samples, the second labelled with ignore_index's default; the first one alone."""
+    loss = _ce()
+    z = torch.tensor([[2.0] + [0.0] * (n_classes - 1), [0.0] * n_classes])  # (2, C)
+    got = attempt(lambda: loss(z, torch.tensor([0, loss.ignore_index])))
+    alone = loss(z[:1], torch.tensor([0])).item()
+    with_ignored = got.value.item() if got.ok else float("nan")
+    return Ignored(loss.ignore_index, with_ignored, alone, got.ok and with_ignored == alone)

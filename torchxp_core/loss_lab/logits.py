@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from torchxp_core.loss_lab.bce import DTYPES
+from torchxp_core.loss_lab.bce import DTYPES, log_clamp
 from torchxp_core.losses import LOSSES
 
 # The two-step loss "parts" from the exact one once |loss − exact| > 1e-3 · max(exact, 1): a
@@ -104,3 +104,56 @@ def pos_weight_curves(pos_weight: float, z_max: float = 6.0, n: int = 241) -> pd
                 )
             )  # fmt: skip
     return pd.concat(rows, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """One confidently wrong logit in one dtype: σ(z) as torch stores it, and both losses."""
+
+    dtype: str
+    z: float
+    sigmoid: float  # torch.sigmoid(z) in this dtype
+    sigmoid_is_exact_label: bool  # σ(z) rounded to exactly 0 or 1, the wrong label's value
+    two_step: float  # BCELoss(sigmoid(z), y)
+    fused: float  # BCEWithLogitsLoss(z, y)
+    exact: float  # the closed form in float64
+    clamp_hit: bool  # the two-step loss is BCELoss's clamp value, not the true loss
+
+
+def saturation(y: float, z_max: float = 120.0) -> list[Saturation]:
+    """At the sweep's far wrong end (z = −z_max for y = 1, +z_max for y = 0), per dtype."""
+    z_val = -z_max if y >= 0.5 else z_max
+    out = []
+    for name, dtype in DTYPES.items():
+        z = torch.tensor([z_val], dtype=dtype)
+        target = torch.full_like(z, y)
+        with torch.no_grad():
+            s = torch.sigmoid(z)
+            two = LOSSES["bce"].factory()(s, target).item()
+            fused = LOSSES["bce_with_logits"].factory()(z, target).item()
+        sv = s.item()
+        out.append(
+            Saturation(
+                dtype=name,
+                z=z_val,
+                sigmoid=sv,
+                sigmoid_is_exact_label=sv in (0.0, 1.0),
+                two_step=two,
+                fused=fused,
+                exact=float(exact(np.array([z_val]), y)[0]),
+                clamp_hit=two == -log_clamp(name),
+            )
+        )
+    return out
+
+
+def pos_weight_ratios(frame: pd.DataFrame) -> dict[float, float]:
+    """From ``pos_weight_curves``: per label y, the loss with the chosen p over the loss with
+    p = 1 (median over z). pos_weight scales a branch exactly when its ratio is p."""
+    chosen = frame["pos_weight"].iloc[-1]
+    ratios = {}
+    for y, part in frame.groupby("y"):
+        base = part[part["pos_weight"] == 1.0]["torch"].to_numpy()
+        weighted = part[part["pos_weight"] == chosen]["torch"].to_numpy()
+        ratios[float(y)] = float(np.median(weighted / base))
+    return ratios

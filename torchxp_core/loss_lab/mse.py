@@ -1,5 +1,7 @@
-"""nn.MSELoss (lesson #8): input.shape must equal target.shape, and what broadcasting does when
-it does not: (N, 1) against (N,) becomes (N, N), torch warns, and the loss is wrong."""
+"""nn.MSELoss (lesson #8): input.shape must equal target.shape, and what torch does when it does
+not: (N, 1) against (N,) broadcasts to (N, N) and torch warns (2.13), so the loss is wrong. A
+torch that refuses the mismatch instead is reported as such: the loss is then None and its
+error is kept."""
 
 from dataclasses import dataclass
 
@@ -20,9 +22,10 @@ class Broadcast:
     target_shape: tuple[int, ...]  # (N,): labels straight from the dataset
     diff_shape: tuple[int, ...]  # shape of input − target after broadcasting: (N, N)
     squared: np.ndarray  # (N, N) (input_i − target_j)², what the wrong loss averages
-    wrong: float  # MSELoss()(input (N, 1), target (N,)): the mean of all N² entries
-    wrong_formula: float  # mean over i, j of (x_i − t_j)²
+    wrong: float | None  # MSELoss()(input (N, 1), target (N,)); None if torch refused
+    wrong_formula: float  # mean over i, j of (x_i − t_j)²: what broadcasting computes
     warnings: list[str]  # what torch warned, verbatim
+    wrong_error: str | None  # torch's error, if it refused the mismatched shapes
     right: float  # MSELoss()(input.squeeze(1), target): the diagonal only
     right_formula: float  # mean over i of (x_i − t_i)²
     fix_warnings: list[str]  # empty: the fixed call is quiet
@@ -44,6 +47,6 @@ def broadcast(n: int = 8, noise: float = 0.3, seed: int = 0) -> Broadcast:
     return Broadcast(
         x, t, tuple(prediction.shape), tuple(target.shape),
         tuple(torch.broadcast_shapes(prediction.shape, target.shape)), squared,
-        wrong.value.item(), float(squared.mean()), wrong.warnings,
-        right.value.item(), float(np.diag(squared).mean()), right.warnings,
+        wrong.value.item() if wrong.ok else None, float(squared.mean()), wrong.warnings,
+        wrong.error, right.value.item(), float(np.diag(squared).mean()), right.warnings,
     )  # fmt: skip
