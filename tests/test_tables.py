@@ -117,6 +117,12 @@ def test_a_run_on_a_stored_table_trains_and_finds_its_file_by_hash(tmp_path, mon
     data = make_dataset(cfg.data)
     assert data.n_classes == 2 and data.x_train.shape[1] == 2
     with pytest.raises(ValueError, match="not in this server's data folder"):
-        DataConfig(dataset="csv", table="0" * 64, target="animal", features=("a",))
+        RunConfig(DataConfig(dataset="csv", table="0" * 64, target="animal", features=("a",)))
     with pytest.raises(ValueError, match="Upload a CSV"):
-        DataConfig(dataset="csv")
+        RunConfig(DataConfig(dataset="csv"))
+    # A stored run's settings come back through the link's checks, table and columns too.
+    from torchxp_core import share
+
+    values, problems = share.from_query(share.query_of(cfg.to_dict()))
+    assert not problems and values["data.table"] == digest
+    assert tuple(values["data.features"]) == ("a", "b")

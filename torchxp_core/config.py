@@ -124,13 +124,14 @@ class DataConfig:
             )
         _check_number("Validation fraction", self.val_fraction, 0.05, 0.9)
         _check_number("Data seed", self.seed, 0, 2**31 - 1, integer=True)
+        if isinstance(self.features, str) or not isinstance(self.features, tuple | list):
+            raise ValueError(f"Features are a list of column names, not {_shown(self.features)}.")
         object.__setattr__(self, "features", tuple(str(f) for f in self.features))
+        for name, value in (("table", self.table), ("target", self.target), ("task", self.task)):
+            if not isinstance(value, str):
+                raise ValueError(f"The CSV's {name} is text, not {_shown(value)}.")
         if self.task not in ("", losses.CLASSIFICATION, losses.REGRESSION):
             raise ValueError(f"The task is classification or regression, not {self.task!r}.")
-        if self.dataset == "csv":
-            if not self.table:
-                raise ValueError("Upload a CSV file (in Data) to train on your own table.")
-            data.task(self)  # the stored table exists and the columns chosen can train
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,9 @@ class RunConfig:
 
     def __post_init__(self):
         info = data.DATASETS[self.data.dataset]
-        n_classes = data.n_classes(self.data)
+        if self.data.dataset == "csv" and not self.data.table:
+            raise ValueError("Upload a CSV file (in Data) to train on your own table.")
+        n_classes = data.n_classes(self.data)  # a CSV's: its stored table exists and can train
         losses.check_serves(losses.get_loss(self.train.loss), data.task(self.data), n_classes)
         if self.model.kind == "cnn" and not info.image:
             raise ValueError(

@@ -17,7 +17,7 @@ from torchxp_core.config import (
 )
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-LIST_FIELDS = {"model.hidden", "model.frozen", "train.pitfalls"}  # comma-separated in a URL
+LIST_FIELDS = {"model.hidden", "model.frozen", "train.pitfalls", "data.features"}  # a,b,c in links
 DEFAULTS = RunConfig()
 KEYS = tuple(f"{sec}.{f.name}" for sec, cls in SECTIONS.items() for f in fields(cls))  # in order
 

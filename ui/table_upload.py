@@ -69,4 +69,10 @@ def section() -> dict:
     task = settings._select("Task", "data.task", list(TASKS), TASKS)
     if task == "":
         st.caption(f"Inferred: {tables.infer_task(frame[target])}.")
+    try:
+        dropped = tables.stored_arrays(digest, target, tuple(features), task).dropped
+    except tables.TableError:
+        dropped = 0  # the settings' own error says what is wrong
+    if dropped:
+        st.caption(f"{dropped} row(s) with a missing value are left out.")
     return {"table": digest, "target": target, "features": tuple(features), "task": task}
