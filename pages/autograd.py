@@ -98,13 +98,32 @@ with playground:
         if first:
             st.info(f"backward() cannot run on this variant at all: {first}")
         else:
-            st.markdown("**A second `backward()` without `retain_graph=True`** fails; torch says:")
-            st.error(second)
+            if second:
+                st.markdown(
+                    "**A second `backward()` without `retain_graph=True`** failed; torch says:"
+                )
+                st.error(second)
+            else:
+                saved = ax.saved_for_backward(key, values, requires, option)
+                st.markdown(
+                    "**A second `backward()` without `retain_graph=True`** ran without an error "
+                    "here: "
+                    + (
+                        "no op in this graph saved a tensor for backward, so the first call had "
+                        "nothing to free."
+                        if saved == 0
+                        else f"the ops saved {saved} tensor(s) for backward; torch ran it anyway."
+                    )
+                )
             try:
                 rows = ax.accumulation(key, values, requires, option)
+                doubled = all(row["call 2 = 2 × call 1"] for row in rows)
                 st.markdown(
-                    "**Gradients add up**: two `backward(retain_graph=True)` calls, "
-                    "no `zero_grad()` between them:"
+                    "**Gradients add up**: two `backward(retain_graph=True)` calls, no "
+                    "`zero_grad()` between them, and every `.grad` after the second is twice the "
+                    "first:"
+                    if doubled
+                    else "Two `backward(retain_graph=True)` calls, no `zero_grad()` between them:"
                 )
                 st.dataframe(pd.DataFrame(rows), hide_index=True, key="ag.accumulate")
             except ValueError as exc:

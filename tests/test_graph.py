@@ -276,3 +276,24 @@ def test_bad_values_are_a_sentence() -> None:
 def test_backward_on_an_output_without_grad_reports_torchs_message() -> None:
     built = ax.build("linear", requires_grad={"x": False, "w": False, "b": False})
     assert "does not require grad" in ax.backward(built)
+
+
+@pytest.mark.parametrize(("w", "b"), [(True, True), (False, True), (True, False)])
+def test_second_backward_outcome_follows_what_the_graph_saved(w, b) -> None:
+    """Only b requiring grad: y = u + b saves nothing, so a second backward runs in torch too."""
+    first, second = ax.second_backward("linear", requires_grad={"w": w, "b": b})
+    saved = ax.saved_for_backward("linear", requires_grad={"w": w, "b": b})
+    x, wt, bt = (
+        torch.tensor(2.0),
+        torch.tensor(3.0, requires_grad=w),
+        torch.tensor(1.0, requires_grad=b),
+    )
+    y = wt * x + bt
+    y.backward()
+    try:
+        y.backward()
+        expected = ""
+    except RuntimeError as exc:
+        expected = str(exc)
+    assert first == "" and second == expected
+    assert (saved == 0) == (expected == "") == (not w)

@@ -100,3 +100,17 @@ def test_the_model_tab_can_show_a_runs_live_weights() -> None:
     assert any(f"A copy of {run.id}'s model" in c.value for c in at.caption)
     assert at.multiselect(key="ag.frozen").disabled
     assert at.get("graphviz_chart")
+
+
+def test_second_backward_sentence_follows_the_outcome(at: AppTest) -> None:
+    """Default linear: the second backward fails with torch's words. Only b requiring grad: it
+    runs, and the page says so instead of showing an empty error box."""
+    at.selectbox(key="ag.example").set_value("linear").run()
+    assert any("Trying to backward through the graph a second time" in e.value for e in at.error)
+    assert any("**Gradients add up**" in m.value for m in at.markdown)
+    at.toggle(key="ag.linear.rg.w").set_value(False).run()
+    assert not at.exception
+    assert not at.error  # no empty error box
+    text = "\n".join(m.value for m in at.markdown)
+    assert "ran without an error here: no op in this graph saved a tensor for backward" in text
+    assert "failed; torch says" not in text

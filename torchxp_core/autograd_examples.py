@@ -266,6 +266,24 @@ def second_backward(key: str, values=None, requires_grad=None, option=None) -> t
     return first, second
 
 
+def saved_for_backward(key: str, values=None, requires_grad=None, option=None) -> int:
+    """How many tensors the example's ops saved for backward, counted by saved_tensors_hooks.
+
+    backward frees these after its first run; a graph that saved none has nothing to free, so
+    a second backward without retain_graph runs again.
+    """
+    count = 0
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        nonlocal count
+        count += 1
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        build(key, values, requires_grad, option)
+    return count
+
+
 def accumulation(key: str, values=None, requires_grad=None, option=None) -> list[dict]:
     """Backward twice with retain_graph=True: every leaf's .grad after each call."""
     built = build(key, values, requires_grad, option)
