@@ -180,7 +180,7 @@ with tab_bce:
     st.markdown(
         f"At the sliders, autograd's **dL/dh = {pt.torch_grad:.6g}**, the closed form "
         f"−y/h + (1−y)/(1−h) = **{pt.formula_grad:.6g}**. Through a sigmoid, h = σ(z), "
-        f"autograd's dL/dz stays within {grads['torch_dz'].abs().max():.3g} of 0 over "
+        f"autograd's |dL/dz| is at most {grads['torch_dz'].abs().max():.4f} over "
         f"z ∈ [{grads['z'].min():g}, {grads['z'].max():g}] and matches σ(z) − y to "
         f"{dz_gap:.1e}: bounded, which is one reason to end on logits."
     )

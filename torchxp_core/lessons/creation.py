@@ -163,7 +163,7 @@ def tensor_class_calls() -> pd.DataFrame:
                 "shape": str(tuple(t.shape)),
                 "shares a's memory": (t.data_ptr() == a.ctypes.data) if "(a)" in expr else None,
                 "aten ops": ", ".join(log.ops),
-                "values": np.array2string(t.numpy(), precision=10, separator=", "),
+                "values": ", ".join(f"{v:.10g}" for v in t.flatten().tolist()),
             }
         )
     return pd.DataFrame(rows)
