@@ -182,3 +182,33 @@ def test_scikit_learns_real_tables_train_well_past_a_guess(name):
     setup = training.prepare(cfg)
     training.fit(setup, Keep())
     assert outcome.learned_nothing(setup.loss.task, setup.data, last) == ""
+
+
+def test_the_memory_estimate_counts_what_torch_really_holds():
+    from torchxp_core import budget
+    from torchxp_core.models import build_model
+
+    cfg = RunConfig(DataConfig(dataset="shapes"), ModelConfig(kind="cnn", hidden=(32,)),
+                    TrainConfig(batch_size=16))  # fmt: skip
+    model = build_model(cfg.model, (3, 16, 16), 6, cfg.loss)
+    sizes = []
+    for layer in model:
+        layer.register_forward_hook(lambda _m, _i, out: sizes.append(out.numel()))
+    model(torch.zeros(16, 3, 16, 16))
+    params, activations = budget._model_and_activations(cfg)
+    assert params == sum(p.numel() for p in model.parameters())
+    assert activations == sum(sizes)  # worked out without a forward pass, equal to one
+
+
+def test_a_run_past_the_budget_is_refused_naming_its_biggest_part():
+    from torchxp_core import budget
+
+    huge = RunConfig(DataConfig(n_samples=1_000_000), ModelConfig(hidden=(4096, 4096)),
+                     TrainConfig(batch_size=800_000, epochs=100_000))  # fmt: skip
+    said = budget.check(huge)
+    assert "more than the 2.0 GB" in said and "the biggest part is one batch's activations" in said
+    assert budget.check(RunConfig()) == ""
+    from torchxp_core.runner import RunLimitError, RunRegistry
+
+    with pytest.raises(RunLimitError, match="biggest part"):
+        RunRegistry().start(huge)

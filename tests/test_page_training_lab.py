@@ -355,3 +355,17 @@ def test_an_uploaded_csv_is_checked_its_columns_chosen_and_trained_on():
     _button(at, "Train").click().run()
     _wait_for_status(at, "finished")
     assert not at.exception
+
+
+def test_the_13_gb_link_is_refused_before_train_with_a_sentence():
+    import resource
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"data.n_samples": "1000000", "model.hidden": "4096,4096",
+                            "train.batch_size": "800000", "train.epochs": "100000"})  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    at.run()
+    assert any("a run may use here" in e.value for e in at.error)
+    assert _button(at, "Train").disabled and not at.exception
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200  # nothing of the 13 GB was allocated

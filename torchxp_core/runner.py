@@ -23,7 +23,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from multiprocessing import forkserver, spawn
 
-from torchxp_core import worker
+from torchxp_core import budget, worker
 from torchxp_core.config import RunConfig
 from torchxp_core.data import Dataset, make_dataset
 from torchxp_core.metrics import MetricsLog, ParamSnapshot
@@ -342,7 +342,7 @@ def _death_sentence(exitcode: int | None) -> str:
 
 
 class RunLimitError(RuntimeError):
-    """Too many runs training at once."""
+    """Too many runs training at once, or a run past the memory budget."""
 
 
 class RunRegistry:
@@ -362,6 +362,9 @@ class RunRegistry:
 
     def start_many(self, cfgs: list[RunConfig], owner: str = "") -> list[Run]:
         """Start runs together, or none of them if they would pass the limit."""
+        for cfg in cfgs:  # a run past the memory budget never starts, whoever asks
+            if refusal := budget.check(cfg):
+                raise RunLimitError(refusal)
         with self._lock:
             active = sum(run.active for run in self._runs.values())
             if active + len(cfgs) > self.max_active:

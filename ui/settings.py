@@ -6,6 +6,7 @@ carry the same keys and other pages can read the current choice with ``current_c
 
 import streamlit as st
 
+from torchxp_core import budget
 from torchxp_core import config as cfgmod
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from torchxp_core.data import DATASETS, FIXED_SAMPLES, n_classes
@@ -208,9 +209,11 @@ def presenter_bar() -> tuple[RunConfig | None, str]:
 def build(data: dict, model: dict, train: dict) -> tuple[RunConfig | None, str]:
     try:
         model = {**model, "hidden": cfgmod.parse_hidden(model["hidden"])}
-        return RunConfig(DataConfig(**data), ModelConfig(**model), TrainConfig(**train)), ""
+        config = RunConfig(DataConfig(**data), ModelConfig(**model), TrainConfig(**train))
     except ValueError as exc:
         return None, str(exc)
+    refusal = budget.check(config)  # before Train, not when the server runs out of memory
+    return (None, refusal) if refusal else (config, "")
 
 
 def from_state() -> tuple[RunConfig | None, str]:
