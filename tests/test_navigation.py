@@ -34,4 +34,4 @@ def test_each_page_calls_ensure_app_before_anything_else(path: Path):
 
 def test_only_the_guard_and_the_page_list_know_about_streamlits_pages_folder_mode():
     # app.py builds its navigation from the same list the guard declares.
-    assert "navigation.navigation()" in (ROOT / "app.py").read_text()
+    assert "navigation.navigation(" in (ROOT / "app.py").read_text()

@@ -11,7 +11,8 @@ def _step_count(page: Page) -> int:
     # Plotly can keep the previous title node for a moment while it redraws: take the newest.
     titles = page.locator(".gtitle", has_text="Training loss per step").all_text_contents()
     counts = [re.search(r"\(([\d,]+) steps\)", t) for t in titles]
-    return max(int(m.group(1).replace(",", "")) for m in counts if m)
+    # 0 while the title still reads "press Train" (the run's first chart not drawn yet).
+    return max((int(m.group(1).replace(",", "")) for m in counts if m), default=0)
 
 
 def test_train_grows_the_curve_and_stop_ends_the_run(app_server: str, page: Page):
