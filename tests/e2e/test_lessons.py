@@ -56,3 +56,26 @@ def test_modes_page_slider_change_reruns_without_an_exception(page: Page, app_se
     ).to_be_attached(timeout=60_000)
     expect(page.get_by_text("nn.Dropout(p=0.55) applied to torch.ones")).to_be_visible()
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+# URL path -> headings and sentences the page computes from torch (issue 11's new rows)
+COMPUTED = {
+    "lesson_dtypes_layout": ["as long as float32", "what torch calls", "H = C = 3"],
+    "lesson_modes_grads": [
+        "What zero_grad() leaves in .grad",
+        "A leaf moved with .double() or .to() is a new tensor",
+        "alone still built a graph",
+    ],
+    "lesson_tensors": ["torch.Tensor, the class, is not torch.tensor", "made by"],
+}
+
+
+@pytest.mark.parametrize("path", list(COMPUTED))
+def test_lesson_page_shows_its_computed_sentences(page: Page, app_server: str, path: str) -> None:
+    heading, charts = PAGES[path]
+    open_page(page, app_server, path)
+    _expect_every_plot_and_no_exception(page, heading, charts)
+    for text in COMPUTED[path]:
+        found = page.get_by_text(text, exact=False).first
+        found.scroll_into_view_if_needed()
+        expect(found).to_be_visible()
