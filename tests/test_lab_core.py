@@ -212,3 +212,20 @@ def test_a_run_past_the_budget_is_refused_naming_its_biggest_part():
 
     with pytest.raises(RunLimitError, match="biggest part"):
         RunRegistry().start(huge)
+
+
+def test_keeping_the_graph_in_validation_is_measured_not_claimed():
+    from torchxp_core import pitfalls
+
+    cfg = RunConfig(train=TrainConfig(pitfalls=("grad_in_val",)))
+    cost = pitfalls.validation_cost(cfg)
+    assert cost.kept_bytes > 0 and cost.slower > 0
+
+    def kept(batch: int) -> int:
+        train = TrainConfig(batch_size=batch, pitfalls=("grad_in_val",))
+        return pitfalls.validation_cost(RunConfig(train=train), repeats=1).kept_bytes
+
+    # Saved activations grow with the batch, the saved weights do not: a straight line.
+    assert kept(64) - kept(32) == kept(32) - kept(16) > 0
+    note = pitfalls.silent(cfg)[0].why
+    assert f"{cost.kept_bytes / 1024:,.0f} KiB" in note
