@@ -41,7 +41,7 @@ def choose() -> Run | None:
         format_func=lambda s: (
             "untrained, with the Training Lab's settings"
             if s == UNTRAINED
-            else f"{s} ({registry().get(s).status})"
+            else s  # its status is said below, where it is redrawn
         ),
     )
     return None if source == UNTRAINED else registry().get(source)
@@ -65,7 +65,7 @@ def _image_choice(cfg: RunConfig, n_val: int) -> int:
         return 0
     return int(
         st.number_input(
-            "Validation image",
+            "Validation image for the feature maps",
             0,
             n_val - 1,
             0,
@@ -89,7 +89,7 @@ def network(views: inside.Views, cfg: RunConfig) -> None:
     note = views.network.eval_note
     st.caption(
         "Each square is one unit's output over the input plane (x₁ across, x₂ up): orange "
-        "negative, blue positive, one scale per column. Links are weights: blue positive, "
+        "negative, blue positive, each unit on its own scale. Links are weights: blue positive, "
         "orange negative, thicker for larger |w|; the small square at a unit's lower left is "
         "its bias. Hover for values. Computed in eval mode"
         + (f": {note}." if note else ", as at validation.")
@@ -191,7 +191,7 @@ def show(run: Run | None) -> None:
         st.caption(
             f"The model the Training Lab would build now ({cfg.model.kind.upper()}, hidden "
             f"{list(cfg.model.hidden)}, {cfg.model.activation}, on {cfg.data.dataset}), before "
-            "any training. Press Train there and come back, or watch both side by side."
+            "any training: press Train there and come back."
         )
         network(views, cfg)
         images(views, cfg, data)
@@ -210,7 +210,8 @@ def show(run: Run | None) -> None:
         views = inside.compute(run.cfg, run.data, run.grid, run.latest_params, history, image)
         st.caption(
             f"{run.id} ({run.status}): its weights at step {views.step:,}, epoch {views.epoch}, "
-            "as its worker sent them; a copy, so looking cannot disturb the run."
+            "as its worker sent them; a copy, so looking cannot disturb the run. Redrawn every "
+            f"{TICK_S:g} s while it trains."
         )
         network(views, run.cfg)
         images(views, run.cfg, run.data)

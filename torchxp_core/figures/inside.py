@@ -20,6 +20,7 @@ from torchxp_core.inside import FeatureMaps, Flow, Network
 DIVERGING = [[0.0, "#f59322"], [0.5, "#e8eaeb"], [1.0, "#0877bd"]]
 GREYS = [[0.0, "#ffffff"], [1.0, "#111111"]]  # image pixels: low white, high dark
 ROW, COL = 1.35, 3.6  # centre-to-centre distances of units (a unit is 1 x 1)
+PX_PER_UNIT = 31  # a unit's side in pixels (Playground's is 30): 8 units fit a 720p screen
 CELLS = 9_000  # heatmap cells for all units together: the payload of a tick stays small
 # |w| bins of the links: each bin one trace with its width and colour (Playground's scales:
 # width grows with |w| up to 5, colour saturates at |w| = 1).
@@ -156,12 +157,13 @@ def network_figure(net: Network, title: str) -> go.Figure:
     bias_x, bias_y, bias_v, bias_hover = [], [], [], []
     for c, layer in enumerate(net.layers):
         cx = c * COL
-        if c == len(net.layers) - 1 and net.output_is_probability:
-            low, high = 0.0, 1.0
-        else:
-            high = max(float(np.abs(layer.activations).max()), 1e-6)
-            low = -high  # one scale per layer: a quiet unit looks quiet, a dead one grey
+        probability = c == len(net.layers) - 1 and net.output_is_probability
+        # Each unit on its own scale, so its pattern shows; but a unit quieter than 5% of its
+        # layer's loudest stays pale, and a dead one (all 0) grey.
+        loudest = float(np.abs(layer.activations).max())
         for j, z in enumerate(layer.activations):
+            high = max(float(np.abs(z).max()), 0.05 * loudest, 1e-6)
+            low, high = (0.0, 1.0) if probability else (-high, high)
             what = layer.modules.split(", ")[j] if not layer.index else f"unit {j}"
             hover = f"<b>{layer.title} · {what}</b><br>output %{{z:.3g}}"
             traces.append(_tile(z[::s, ::s], cx, -j * ROW, low, high, hover))
@@ -172,12 +174,12 @@ def network_figure(net: Network, title: str) -> go.Figure:
         notes.append(_note(cx, 0.62, header, "bottom"))
         shown = len(layer.activations)
         if layer.units > shown:
-            more = f"+{layer.units - shown} more<br>not drawn"
-            notes.append(_note(cx, -(shown - 1) * ROW - 0.6, more, "top", 11))
+            more = f"+{layer.units - shown} more"
+            notes.append(_note(cx, -(shown - 1) * ROW - 0.55, more, "top", 11))
         if layer.index:
             first, *rest = layer.modules.split(" · ")
-            label = f"layer {layer.index}<br>{first}" + "".join(f"<br>{m}" for m in rest)
-            notes.append(_note(cx, bottom - (1.0 if rows > shown else 0.35), label, "top", 11))
+            label = f"layer {layer.index}: {first}" + "".join(f"<br>{m}" for m in rest)
+            notes.append(_note(cx, bottom - 0.7, label, "top", 11))
     if bias_x:
         marker = {
             "symbol": "square",
@@ -201,8 +203,9 @@ def network_figure(net: Network, title: str) -> go.Figure:
             }
         )
     width = (len(net.layers) - 1) * COL
-    lowest = bottom - 3.2
-    height = int(60 + 44 * (1.5 - lowest))
+    deepest = max(len(layer.modules.split(" · ")) for layer in net.layers[1:])
+    lowest = bottom - 0.8 - 0.5 * deepest  # room for the longest label under a column
+    height = int(50 + PX_PER_UNIT * (1.5 - lowest))
     return _figure(
         traces,
         title,
@@ -298,7 +301,7 @@ def confusion_figure(counts: np.ndarray, names: list[str], title: str) -> go.Fig
         "z": counts.astype(np.int32),
         "x": names,
         "y": names,
-        "colorscale": "Blues",
+        "colorscale": [[0.0, "#ffffff"], [1.0, "#0877bd"]],
         "showscale": False,
         "texttemplate": "%{z}",
         "xgap": 1,
@@ -321,30 +324,34 @@ def confusion_figure(counts: np.ndarray, names: list[str], title: str) -> go.Fig
     )
 
 
-def filters_figure(filters: np.ndarray) -> go.Figure:
-    """Each filter of the first convolution, one input channel per row: [out, in, kH, kW]."""
+def filters_figure(filters: np.ndarray, per_row: int = 8) -> go.Figure:
+    """Each filter of the first convolution, per_row to a row, one block per input channel:
+    weight [out, in, kH, kW]."""
     out, channels = filters.shape[:2]
+    rows = -(-out // per_row)
     high = max(float(np.abs(filters).max()), 1e-6)
     traces, notes = [], []
     for c in range(channels):
-        cy = -c * 1.25
-        notes.append(_note(-0.6, cy, f"in {c}", "middle", 11) | {"xanchor": "right"})
         for k in range(out):
+            cx, cy = (k % per_row) * 1.15, -(c * rows + k // per_row) * 1.45 - c * 0.5
             hover = f"filter {k}, input channel {c}<br>w = %{{z:.3g}}"
-            traces.append(
-                _tile(filters[k, c][::-1], k * 1.15, cy, -high, high, hover, smooth=False)
-            )
-    notes += [_note(k * 1.15, 0.6, str(k), "bottom", 11) for k in range(out)]
+            traces.append(_tile(filters[k, c][::-1], cx, cy, -high, high, hover, smooth=False))
+            notes.append(_note(cx, cy + 0.52, f"{k}", "bottom", 10))
+        if channels > 1:
+            label = f"input<br>channel {c}"
+            notes.append(_note(-0.65, -c * (rows * 1.45 + 0.5), label, "middle", 11))
+            notes[-1]["xanchor"] = "right"
     shape = ", ".join(map(str, filters.shape))
-    bottom = -(channels - 1) * 1.25 - 0.6
+    bottom = -(channels * rows - 1) * 1.45 - (channels - 1) * 0.5 - 0.6
+    left = -2.1 if channels > 1 else -0.6
     return _figure(
         traces,
         f"First convolution's filters · weight [{shape}]",
         "filters",
-        int(70 + 44 * (1.2 - bottom)),
+        int(60 + 52 * (1.2 - bottom)),
         annotations=notes,
         margin={"l": 10, "r": 10, "t": 44, "b": 6},
-        **_hidden_axes([-1.6, out * 1.15 - 0.5], [bottom, 1.2]),
+        **_hidden_axes([left, per_row * 1.15 - 0.5], [bottom, 1.2]),
     )
 
 
@@ -376,7 +383,7 @@ def feature_maps_figure(fm: FeatureMaps, names: list[str]) -> go.Figure:
         traces,
         title,
         "maps",
-        int(80 + 44 * (1.2 - bottom)),
+        int(80 + 60 * (1.2 - bottom)),
         annotations=notes,
         margin={"l": 10, "r": 10, "t": 64, "b": 6},
         **_hidden_axes([-0.7, per_row * 1.15 - 0.5], [bottom, 1.2]),

@@ -1,0 +1,62 @@
+"""'Inside the network' in a real browser: train in the lab, open the page, see the views."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .conftest import open_page, screenshot, wait_for_app
+
+
+def _network_step(page: Page) -> int:
+    titles = page.locator(".gtitle", has_text="The network · step").all_text_contents()
+    steps = [re.search(r"step ([\d,]+)", t) for t in titles]
+    return max((int(m.group(1).replace(",", "")) for m in steps if m), default=0)
+
+
+def _open_inside(page: Page) -> None:
+    page.get_by_role("link", name="Inside the network").first.click()  # keeps the session
+    expect(page.get_by_role("heading", name="Inside the network")).to_be_visible(timeout=30_000)
+
+
+def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_server, "training_lab?train.epochs=100000")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("running").first).to_be_visible(timeout=30_000)
+    # Leaving while the Train click's script still runs would interrupt it, and Streamlit
+    # drops what that run wrote to the session: the lab would forget its run id.
+    wait_for_app(page)
+    _open_inside(page)
+    expect(page.locator(".gtitle", has_text="The network · step").first).to_be_visible(
+        timeout=30_000
+    )
+    first = _network_step(page)
+    page.wait_for_timeout(4500)  # two ticks of the page's fragment
+    assert _network_step(page) > first, "the network view did not follow the run"
+    network = page.locator(".stPlotlyChart").first
+    assert network.locator(".heatmaplayer image").count() >= 12  # inputs, units, outputs
+    network.hover()
+    expect(page.locator(".gtitle", has_text="Gradient norm per layer").first).to_be_visible()
+    expect(page.locator(".gtitle", has_text="Update / weight per layer").first).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    full = screenshot(page, "inside_moons")
+    page.screenshot(path=str(full.with_name("inside_moons_720.png")))  # what 1280x720 shows
+    page.get_by_role("link", name="Training Lab").first.click()
+    page.get_by_role("radio", name="Stop").click()
+    expect(page.get_by_text("stopped").first).to_be_visible(timeout=30_000)
+
+
+def test_digits_cnn_shows_the_confusion_matrix_and_feature_maps(app_server: str, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_server, "training_lab?data.dataset=digits&model.kind=cnn&train.epochs=3")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("finished").first).to_be_visible(timeout=60_000)
+    wait_for_app(page)
+    _open_inside(page)
+    expect(page.locator(".gtitle", has_text="Confusion matrix · validation").first).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.locator(".gtitle", has_text="weight [16, 1, 3, 3]").first).to_be_visible()
+    expect(page.locator(".gtitle", has_text="layer 0 Conv2d").first).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "inside_digits")
