@@ -4,9 +4,10 @@ A link is typed, pasted and trimmed by people, so reading one never raises: each
 unknown value is dropped with a short warning and its field keeps the default.
 """
 
+import math
 from dataclasses import fields
 
-from torchxp_core import data
+from torchxp_core import data, ranges
 from torchxp_core.config import (
     DataConfig,
     ModelConfig,
@@ -79,6 +80,24 @@ def _parse(key: str, text: str, default):
         raise ValueError(f"{_quoted(text)} is not {kind}.") from None
 
 
+def _held_to_widget(key: str, value, text: str) -> tuple[object, str]:
+    """A number outside its slider's range moved to the nearest end: (value, warning or '').
+
+    Values that are not finite numbers are left to the section's own check, which drops them.
+    """
+    bounds = ranges.WIDGETS.get(key)
+    if bounds is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return value, ""
+    inside = bounds.low <= value <= bounds.high  # NaN is inside nothing: the section drops it
+    if inside or (isinstance(value, float) and not math.isfinite(value)):
+        return value, ""
+    held = bounds.clamp(value)
+    return held, (
+        f"Changed {key}={_quoted(text)} to {held:g}: the lab's {bounds.label} slider goes "
+        f"from {bounds.low:g} to {bounds.high:g}."
+    )
+
+
 def _drop_missing_layers(accepted: dict[str, dict], text: str) -> list[str]:
     """Frozen layers must exist in the model the other settings build (checked by RunConfig
     too, but here a bad one is dropped with a warning instead of failing the whole lab)."""
@@ -99,9 +118,10 @@ def _drop_missing_layers(accepted: dict[str, dict], text: str) -> list[str]:
 def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
     """Valid settings as {dotted key: typed value}, and one warning per value left out.
 
-    Values are taken in the settings' own order, each checked by building its section with
-    the values accepted so far plus this one, so the section's own validation (ranges,
-    names, devices, "Nesterov needs sgd") decides, in its own words.
+    Values are taken in the settings' own order, each held to its slider's range (a link is
+    clicked by anyone; the config's own limits are wider), then checked by building its
+    section with the values accepted so far plus this one, so the section's own validation
+    (ranges, names, devices, "Nesterov needs sgd") decides, in its own words.
     """
     order = KEYS
     accepted: dict[str, dict] = {section: {} for section in SECTIONS}
@@ -111,6 +131,7 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
         text = str(query[key])
         try:
             value = _parse(key, text, getattr(getattr(DEFAULTS, section), name))
+            value, changed = _held_to_widget(key, value, text)
             SECTIONS[section](**{**accepted[section], name: value})
         except ValueError as exc:  # the sections raise nothing else, for any value
             reason = str(exc).rstrip(".")
@@ -118,6 +139,8 @@ def from_query(query: dict[str, str]) -> tuple[dict[str, object], list[str]]:
             warnings.append(f"Ignored {key}={_quoted(text)}: {reason}; using the default.")
             continue
         accepted[section][name] = value
+        if changed:
+            warnings.append(changed)
     warnings += _drop_missing_layers(accepted, str(query.get("model.frozen", "")))
     values = {f"{sec}.{name}": v for sec, part in accepted.items() for name, v in part.items()}
     return values, warnings

@@ -6,7 +6,7 @@ carry the same keys and other pages can read the current choice with ``current_c
 
 import streamlit as st
 
-from torchxp_core import budget
+from torchxp_core import budget, ranges
 from torchxp_core import config as cfgmod
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from torchxp_core.data import DATASETS, FIXED_SAMPLES, n_classes
@@ -84,14 +84,16 @@ def _data_section() -> dict:
         raw.update(table_upload.section())
     elif raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
         raw["n_samples"] = _widget(st.slider, "Samples", "data.n_samples",
-                                   min_value=100, max_value=5000, step=100)  # fmt: skip
+                                   **ranges.widget("data.n_samples"))  # fmt: skip
         raw["noise"] = _widget(st.slider, "Noise", "data.noise",
-                               min_value=0.0, max_value=1.0, step=0.05)  # fmt: skip
+                               **ranges.widget("data.noise"))  # fmt: skip
     if info.task == CLASSIFICATION and not info.classes and raw["dataset"] != "csv":
+        classes = ranges.WIDGETS["data.n_classes"]
         raw["n_classes"] = _widget(st.slider, "Classes", "data.n_classes",
-                                   min_value=max(2, info.min_classes), max_value=8)  # fmt: skip
+                                   min_value=max(classes.low, info.min_classes),
+                                   max_value=classes.high)  # fmt: skip
     raw["val_fraction"] = _widget(st.slider, "Validation fraction", "data.val_fraction",
-                                  min_value=0.1, max_value=0.5, step=0.05)  # fmt: skip
+                                  **ranges.widget("data.val_fraction"))  # fmt: skip
     raw["seed"] = int(_widget(st.number_input, "Data seed", "data.seed", min_value=0, step=1))
     raw["standardize"] = _widget(st.checkbox, "Standardise features", "data.standardize")
     return raw
@@ -112,8 +114,7 @@ def _model_section(image: bool) -> dict:
         "hidden": _widget(st.text_input, "Hidden sizes", "model.hidden",
                           help="Comma-separated widths of the hidden layers, e.g. 32,32"),
         "activation": _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS)),
-        "dropout": _widget(st.slider, "Dropout", "model.dropout",
-                           min_value=0.0, max_value=0.8, step=0.05),
+        "dropout": _widget(st.slider, "Dropout", "model.dropout", **ranges.widget("model.dropout")),
         "batch_norm": _widget(st.checkbox, "Batch norm", "model.batch_norm"),
         # Chosen on the Autograd Inspector page; kept here so Train uses it.
         "frozen": tuple(get("model.frozen")),
@@ -132,7 +133,7 @@ def _train_section(task: str, classes: int) -> dict:
     }  # fmt: skip
     if raw["optimizer"] in MOMENTUM_OPTIMIZERS:
         raw["momentum"] = _widget(st.slider, "Momentum", "train.momentum",
-                                  min_value=0.0, max_value=0.99, step=0.01)  # fmt: skip
+                                  **ranges.widget("train.momentum"))  # fmt: skip
     if raw["optimizer"] == "sgd":
         raw["nesterov"] = _widget(st.checkbox, "Nesterov", "train.nesterov")
     raw["weight_decay"] = _widget(st.number_input, "Weight decay", "train.weight_decay",
