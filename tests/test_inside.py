@@ -245,3 +245,22 @@ def test_a_watched_run_has_bit_identical_losses_to_an_unwatched_one(registry, cf
     assert watched.log.epoch_records()[-1]["val_loss"] == alone.log.epoch_records()[-1]["val_loss"]
     for name, w in watched.latest_params.weights.items():
         np.testing.assert_array_equal(w, alone.latest_params.weights[name])
+
+
+def test_gradient_flow_kept_between_ticks_equals_one_computed_afresh():
+    cfg = _moons(hidden=(6, 4))
+    data = make_dataset(cfg.data)
+    model = inside.rebuild(cfg, data)
+    history = [_shaken(model, step) for step in range(1, 30)]
+    names = inside.layer_names(model)
+    cache: dict = {}
+    for end in (5, 12, 29):  # the log grows, then drops its oldest snapshots (deque maxlen)
+        for shown in (history[:end], history[end // 2 : end]):
+            kept, fresh = (
+                inside.gradient_flow(shown, names, cache),
+                inside.gradient_flow(shown, names),
+            )
+            for layer in names:
+                np.testing.assert_array_equal(kept.grad_norm[layer], fresh.grad_norm[layer])
+                np.testing.assert_array_equal(kept.update_ratio[layer], fresh.update_ratio[layer])
+    assert len(cache) == len(history[14:29])  # rows of dropped snapshots are let go

@@ -184,46 +184,70 @@ class Flow:
     frozen: tuple[str, ...]  # layers whose weights never moved (ratio exactly 0)
 
 
-def _layer_vector(arrays: dict, layer: str) -> np.ndarray | None:
-    parts = [a for name, a in arrays.items() if layer_of(name) == layer]
-    if not parts or any(p is None for p in parts):  # a .grad never filled
-        return None
-    return np.concatenate([p.ravel() for p in parts]).astype(np.float64)
-
-
 def layer_names(model: nn.Module) -> dict[str, str]:
     """'0' -> '0 Linear' for each layer that owns parameters, in model order."""
     owners = dict.fromkeys(layer_of(name) for name, _ in model.named_parameters())
     return {layer: f"{layer} {type(model.get_submodule(layer)).__name__}" for layer in owners}
 
 
-def gradient_flow(history: list[ParamSnapshot], names: dict[str, str]) -> Flow:
+def _squared_norms(arrays: dict, layers: dict[str, list[str]]) -> dict[str, float]:
+    """Per layer, the squared L2 norm of all its parameters together; NaN if any is None."""
+    out = {}
+    for layer, names in layers.items():
+        parts = [arrays.get(name) for name in names]
+        ok = parts and all(p is not None for p in parts)
+        out[layer] = sum(float(np.vdot(p, p)) for p in parts) if ok else float("nan")
+    return out
+
+
+def _row(snap: ParamSnapshot, previous: ParamSnapshot | None, layers: dict[str, list[str]]):
+    """One snapshot's numbers: per layer ‖g‖, and ‖Δw‖ / ‖w‖ against the snapshot before."""
+    grads = {k: np.sqrt(v) for k, v in _squared_norms(snap.grads, layers).items()}
+    if previous is None:
+        return grads, dict.fromkeys(layers, float("nan"))
+    deltas = {n: snap.weights[n].astype(np.float64) - previous.weights[n] for n in snap.weights}
+    moved, size = _squared_norms(deltas, layers), _squared_norms(previous.weights, layers)
+    ratios = {k: np.sqrt(moved[k] / size[k]) if size[k] else float("nan") for k in layers}
+    return grads, ratios
+
+
+def gradient_flow(
+    history: list[ParamSnapshot], names: dict[str, str], cache: dict | None = None
+) -> Flow:
     """Gradient norm and update ratio per layer from a run's parameter history.
 
     A layer's gradient norm is the L2 norm of all its parameters' .grad together (the last
     batch before the snapshot); NaN where .grad was never filled (frozen, or step 0). The
     update ratio compares consecutive snapshots, so it covers the steps between them.
+    ``cache`` (a dict kept per run) keeps each snapshot's numbers: a tick then computes only
+    the snapshots that arrived since the last one.
     """
+    cache = {} if cache is None else cache
+    params = list(history[0].weights) if history else []
+    layers = {layer: [n for n in params if layer_of(n) == layer] for layer in names}
+    rows, previous = [], None
+    for snap in history:
+        key = (snap.step, previous.step if previous is not None else None)
+        if key not in cache:
+            cache[key] = _row(snap, previous, layers)
+        rows.append(cache[key])
+        previous = snap
+    for key in set(cache) - {(s.step, p.step if p else None) for s, p in _pairs(history)}:
+        del cache[key]  # snapshots the log has dropped
     steps = np.array([s.step for s in history], np.float32)
     grad_steps, grad_norm, ratio_steps, update_ratio, frozen = {}, {}, {}, {}, []
     for layer in names:
-        norms = np.full(len(history), np.nan, np.float32)
-        ratios = np.full(max(len(history) - 1, 0), np.nan, np.float32)
-        previous = None
-        for t, snap in enumerate(history):
-            g = _layer_vector(snap.grads, layer)
-            if g is not None:
-                norms[t] = np.linalg.norm(g)
-            w = _layer_vector(snap.weights, layer)
-            if previous is not None and w is not None:
-                scale = np.linalg.norm(previous)
-                ratios[t - 1] = np.linalg.norm(w - previous) / scale if scale else np.nan
-            previous = w
+        norms = np.array([row[0][layer] for row in rows], np.float32)
+        ratios = np.array([row[1][layer] for row in rows[1:]], np.float32)
         if len(ratios) and np.all(ratios == 0):
             frozen.append(layer)
         grad_steps[layer], grad_norm[layer] = _decimated(steps, norms)
         ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios)
     return Flow(names, grad_steps, grad_norm, ratio_steps, update_ratio, tuple(frozen))
+
+
+def _pairs(history: list[ParamSnapshot]):
+    return zip(history, [None, *history[:-1]], strict=True)
 
 
 def _decimated(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -356,15 +380,17 @@ def compute(
     weights: ParamSnapshot | None = None,
     history: list[ParamSnapshot] | None = None,
     image: int = 0,
+    flow_cache: dict | None = None,
 ) -> Views:
     """The page's views from copies: ``weights`` (None: the untrained model) and ``history``
-    (None: before Train, when one batch's gradients stand in for the gradient flow)."""
+    (None: before Train, when one batch's gradients stand in for the gradient flow);
+    ``flow_cache``: a dict kept per run between ticks (see ``gradient_flow``)."""
     with one_thread():
         model = rebuild(cfg, data, weights)
         names = layer_names(model)
         cnn = isinstance(model[0], nn.Conv2d)
         net = network(model, grid) if grid is not None else None
-        flow = gradient_flow(history, names) if history is not None else None
+        flow = gradient_flow(history, names, flow_cache) if history is not None else None
         first = one_batch_grad_norms(cfg, data) if history is None else None
         confusion = filters = maps = None
         if data.x_val.ndim == 4 and data.n_classes:

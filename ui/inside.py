@@ -207,7 +207,10 @@ def show(run: Run | None) -> None:
     @st.fragment(run_every=TICK_S if run.active else None)
     def live() -> None:
         history = run.log.param_history()
-        views = inside.compute(run.cfg, run.data, run.grid, run.latest_params, history, image)
+        cache = st.session_state.setdefault("inside.flow", {}).setdefault(run.id, {})
+        views = inside.compute(
+            run.cfg, run.data, run.grid, run.latest_params, history, image, flow_cache=cache
+        )
         st.caption(
             f"{run.id} ({run.status}): its weights at step {views.step:,}, epoch {views.epoch}, "
             "as its worker sent them; a copy, so looking cannot disturb the run. Redrawn every "
