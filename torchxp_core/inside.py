@@ -247,7 +247,7 @@ def gradient_flow(
 
 
 def _pairs(history: list[ParamSnapshot]):
-    return zip(history, [None, *history[:-1]], strict=True)
+    return zip(history, [None, *history][: len(history)], strict=True)  # (snap, the one before)
 
 
 def _decimated(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
