@@ -84,6 +84,13 @@ def test_pause_then_step_trains_one_batch_at_a_time_and_resume_goes_on():
     _control(at, "Step")
     _wait_for_status(at, "paused")
     assert _step_of(at) == before + 1
+    deadline = time.monotonic() + 10
+    while not any("stage by stage" in h.value for h in at.subheader):
+        assert time.monotonic() < deadline, "no stage-by-stage view after Step"
+        time.sleep(0.2)
+        at.run()
+    stages = next(m.value for m in at.markdown if "optimizer.zero_grad()" in m.value)
+    assert "inputs [32, 2] float32 on cpu" in stages and "loss.backward()" in stages
     _control(at, "Resume")
     _wait_for_status(at, "running")
     _stop(at)

@@ -334,3 +334,34 @@ def test_a_mistake_and_its_twin_start_from_identical_weights(pitfall):
     a = training.prepare(cfg).model.state_dict()
     b = training.prepare(replace(cfg, train=replace(cfg.train, pitfalls=()))).model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_step_traces_its_batch_and_the_grads_equal_a_manual_backward(registry):
+    cfg = RunConfig(train=TrainConfig(epochs=1000))
+    run = registry.start(cfg)
+    _wait_for(lambda: run.step >= 3)
+    run.pause()
+    before = run.params_now()  # the weights and grads as the Step's batch begins
+    run.step_once()
+    _wait_for(lambda: run.trace is not None)
+    trace = run.trace
+    run.stop(wait=True)
+    assert trace["batch"]["shape"] == (32, 2) and trace["batch"]["dtype"] == "float32"
+    assert trace["outputs"]["shape"] == (32, 2) and trace["zero_grad"]
+    # The same batch by hand: the run's weights, the run's batch order, one backward.
+    setup = training.prepare(cfg)
+    setup.model.load_state_dict({k: torch.from_numpy(v) for k, v in before.weights.items()})
+    order_gen = setup.generator
+    n, size = len(setup.tensors["train"][0]), cfg.train.batch_size
+    per_epoch = -(-n // size)
+    order = None
+    for _ in range(before.step // per_epoch + 1):
+        order = torch.randperm(n, generator=order_gen)
+    idx = order[(before.step % per_epoch) * size :][:size]
+    x, y = setup.tensors["train"][0][idx], setup.tensors["train"][1][idx]
+    loss = setup.criterion(setup.model(x), y)
+    loss.backward()
+    assert loss.item() == pytest.approx(trace["loss"], rel=1e-6)
+    for row in trace["params"]:
+        grad = dict(setup.model.named_parameters())[row["parameter"]].grad
+        assert row[".grad after backward (norm)"] == pytest.approx(grad.norm().item(), rel=1e-5)

@@ -112,6 +112,7 @@ class Run:
         self.status = Status.PENDING
         self.error = ""  # a sentence for the page when failed or diverged
         self.warnings: list[str] = []  # what torch warned while training, once each
+        self.trace: dict | None = None  # the last Step's batch, stage by stage (step_trace)
         self.epoch = 0
         self.step = 0
         self.data: Dataset | None = None  # the run's data, as the worker trains on it
@@ -299,6 +300,8 @@ class Run:
                 self._clock = time.perf_counter()
                 if self.status == Status.PENDING:
                     self.status = Status.RUNNING
+            elif kind == "trace":
+                self.trace = message[1]
             elif kind == "warning":
                 self.warnings.append(message[1])
             elif kind == "status":

@@ -33,6 +33,7 @@ import torch
 from torchxp_core.config import RunConfig
 from torchxp_core.data import Dataset
 from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.step_trace import StepTrace
 from torchxp_core.surface import snapshot, surface_grid
 from torchxp_core.training import Diverged, Stopped, fit, prepare
 
@@ -102,6 +103,7 @@ class Worker:
         self._started = time.perf_counter()
         self._paused_total = 0.0
         self._warned: set[str] = set()
+        self._trace: StepTrace | None = None  # armed by a Step, until its batch is done
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
     def run(self) -> None:
@@ -164,6 +166,9 @@ class Worker:
         if self.stepping:  # the one batch a Step asked for: flush it, then hold again
             self.stepping = False
             self._flush()
+            if self._trace is not None:
+                self._send(("trace", self._trace.finish(loss)))
+                self._trace = None
             self._send(("status", "paused", self.step))
         elif time.perf_counter() - self._last_flush >= FLUSH_S:
             self._flush()
@@ -213,6 +218,8 @@ class Worker:
             self._send(("status", "running", self.step))
         elif kind == "step" and self.paused:
             self.stepping = True
+            if self.setup is not None:  # watch this one batch, stage by stage
+                self._trace = StepTrace(self.setup.model, self.setup.pitfalls)
         elif kind == "stop":
             self.stopping = True
         elif kind == "request":
