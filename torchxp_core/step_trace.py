@@ -63,7 +63,7 @@ class StepTrace:
                 {
                     "parameter": name,
                     "shape": tuple(w.shape),
-                    ".grad before (norm)": _norm(before),
+                    ".grad before zero_grad (norm)": _norm(before),
                     ".grad after backward (norm)": _norm(grad),
                     "|Δw| by step()": float(np.linalg.norm(change)),
                     "|Δw| / |w|": float(np.linalg.norm(change) / max(np.linalg.norm(w), 1e-12)),

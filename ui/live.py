@@ -7,6 +7,7 @@ GPU-less Chromium). The first chart row (step loss and the model's picture) is w
 projector must show without scrolling; everything else sits below it.
 """
 
+import pandas as pd
 import streamlit as st
 
 from torchxp_core import config as cfgmod
@@ -241,8 +242,11 @@ def step_stages(run: Run) -> None:
         f"`.grad`, column three\n"
         f"5. `optimizer.step()` (line {line['step']}): moves each weight by the change shown"
     )
-    rows = [{k: v for k, v in p.items() if k != "grad"} for p in trace["params"]]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    rows = [
+        {**{k: v for k, v in p.items() if k != "grad"}, "shape": " × ".join(map(str, p["shape"]))}
+        for p in trace["params"]
+    ]
+    st.table(pd.DataFrame(rows).set_index("parameter"))  # static: redrawn each tick, no flicker
 
 
 def _ended_rerun(runs: list[Run]) -> None:
