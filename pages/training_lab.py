@@ -28,13 +28,16 @@ share.write_to_url(config)
 
 with head[3].popover("Options", icon=":material/tune:", width="stretch"):
     with_twin = st.toggle(
-        "Run the correct twin beside a mistake", value=True, key="lab.with_twin",
+        "Run the correct twin beside a mistake",
+        value=True,
+        key="lab.with_twin",
         help="Same seed and data, no mistake: the gap between the curves is the mistake alone.",
-    )  # fmt: skip
+    )
     auto_restart = st.toggle(
-        "Restart on change", key="lab.auto_restart",
+        "Restart on change",
+        key="lab.auto_restart",
         help="Like TensorFlow Playground: a changed setting restarts the run shown.",
-    )  # fmt: skip
+    )
     smoothing = st.slider("Smoothing (debiased EMA)", 0.0, 0.99, 0.6, 0.01, key="lab.smoothing")
     log_y = st.toggle("Log-scale loss", key="lab.log_y")
     st.segmented_control(
@@ -50,8 +53,13 @@ for quiet in pitfalls.silent(config) if config is not None else ():  # no silent
     note, fix = st.columns([5, 1], vertical_alignment="center")
     note.warning(quiet.why)
     if quiet.fix:
-        fix.button(quiet.fix_label, key=f"lab.fix.{quiet.pitfall}", width="stretch",
-                   on_click=settings.put_all, args=(quiet.fix,))  # fmt: skip
+        fix.button(
+            quiet.fix_label,
+            key=f"lab.fix.{quiet.pitfall}",
+            width="stretch",
+            on_click=settings.put_all,
+            args=(quiet.fix,),
+        )
 
 run, twin = lab.shown()
 changed = diff.changes(run.cfg, config) if run is not None and config is not None else []
@@ -63,11 +71,16 @@ if clicked or (changed and auto_restart and run.owner == tab_id()):  # Playgroun
     changed = []
 training = lab.training_here(run, twin)
 head[1].button(
-    "Restart" if training else "Train", type="primary", disabled=config is None,
-    icon=":material/restart_alt:" if training else ":material/play_arrow:", width="stretch",
+    "Restart" if training else "Train",
+    type="primary",
+    disabled=config is None,
+    icon=":material/restart_alt:" if training else ":material/play_arrow:",
+    width="stretch",
     help="Stop the run shown and start a new one with these settings."
-    if training else "Start a new run with these settings.", key="lab.train",
-)  # fmt: skip
+    if training
+    else "Start a new run with these settings.",
+    key="lab.train",
+)
 if refused := st.session_state.pop("lab.refused", ""):
     st.error(refused)
 
@@ -76,9 +89,11 @@ if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
 if len(ids) > 1 or (ids and run is None):
     chosen = head[2].selectbox(
-        "Run shown", ids, index=ids.index(run.id) if run else None,
+        "Run shown",
+        ids,
+        index=ids.index(run.id) if run else None,
         placeholder="Untrained model: pick a run",
-    )  # fmt: skip
+    )
     if chosen is not None and (run is None or chosen != run.id):
         st.session_state["lab.run_id"], st.session_state["lab.twin_id"] = chosen, ""
         run, twin = registry().get(chosen), None

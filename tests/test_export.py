@@ -115,8 +115,9 @@ def test_the_exported_script_run_alone_prints_the_runs_per_epoch_losses(registry
     run = finished_run(registry, CASES["moons-adam"])
     path = tmp_path / "run.py"
     path.write_text(export.script(run.cfg.to_dict(), "moons run"))
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert _printed_epochs(done.stdout) == _expected(run)  # exact: same ops, same order, bits
 
@@ -130,8 +131,13 @@ def test_exported_scripts_reproduce_every_dataset_model_loss_and_pitfall(registr
         paths.append(tmp_path / f"{case}.py")
         paths[-1].write_text(export.script(cfg.to_dict(), case))
     each = "import runpy, sys\nfor p in sys.argv[1:]:\n    print('=== ' + p)\n    runpy.run_path(p)"
-    done = subprocess.run([sys.executable, "-c", each, *map(str, paths)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", each, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     outputs = done.stdout.split("=== ")[1:]
     for case, output in zip(CASES, outputs, strict=True):
@@ -227,7 +233,8 @@ def test_an_until_paused_run_is_exported_with_the_epochs_it_trained(registry, tm
     assert trained >= 3  # past its 1 configured epoch
     path = tmp_path / "run.py"
     path.write_text(export.script(run.cfg.to_dict(), "endless", epochs_trained=trained))
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert _printed_epochs(done.stdout) == _expected(run)

@@ -111,8 +111,11 @@ def test_a_switch_the_model_cannot_show_says_so_and_offers_the_setting_that_show
     assert [q.pitfall for q in quiet] == ["forget_eval"] and quiet[0].fix == {"model.dropout": 0.3}
     shown = RunConfig(model=ModelConfig(dropout=0.3), train=TrainConfig(pitfalls=("forget_eval",)))
     assert pitfalls.silent(shown) == []
-    digits = RunConfig(DataConfig(dataset="digits"), ModelConfig(kind="cnn"),
-                       TrainConfig(pitfalls=("nhwc_reshape",)))  # fmt: skip
+    digits = RunConfig(
+        DataConfig(dataset="digits"),
+        ModelConfig(kind="cnn"),
+        TrainConfig(pitfalls=("nhwc_reshape",)),
+    )
     assert pitfalls.silent(digits)[0].fix == {"data.dataset": "shapes", "model.kind": "cnn"}
     # ...and the fix is true: with one channel the reshape really changes nothing.
     x = torch.randn(4, 1, 8, 8)
@@ -129,8 +132,11 @@ def test_a_loss_mistake_under_another_loss_is_refused_with_the_loss_to_choose():
 
 
 def test_the_images_view_asks_the_mistaken_model_about_the_images_it_was_fed():
-    cfg = RunConfig(DataConfig(dataset="shapes"), ModelConfig(kind="cnn"),
-                    TrainConfig(pitfalls=("nhwc_reshape",)))  # fmt: skip
+    cfg = RunConfig(
+        DataConfig(dataset="shapes"),
+        ModelConfig(kind="cnn"),
+        TrainConfig(pitfalls=("nhwc_reshape",)),
+    )
     data = make_dataset(cfg.data)
     pic = preview.untrained(cfg, data)
     model = training.initial_model(cfg, data).eval()
@@ -149,8 +155,9 @@ def test_a_table_is_drawn_on_its_principal_plane_and_the_model_sliced_along_it()
     pic = preview.untrained(cfg)
     plane = pic.grid.plane
     pca = PCA(n_components=2, svd_solver="full").fit(pic.data.x_train)
-    np.testing.assert_allclose(plane.project(pic.data.x_val), pca.transform(pic.data.x_val),
-                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        plane.project(pic.data.x_val), pca.transform(pic.data.x_val), rtol=1e-4, atol=1e-4
+    )
     # The surface is the model's own prediction at the lifted grid points.
     model = training.initial_model(cfg, pic.data).eval()
     with torch.no_grad():
@@ -188,8 +195,11 @@ def test_the_memory_estimate_counts_what_torch_really_holds():
     from torchxp_core import budget
     from torchxp_core.models import build_model
 
-    cfg = RunConfig(DataConfig(dataset="shapes"), ModelConfig(kind="cnn", hidden=(32,)),
-                    TrainConfig(batch_size=16))  # fmt: skip
+    cfg = RunConfig(
+        DataConfig(dataset="shapes"),
+        ModelConfig(kind="cnn", hidden=(32,)),
+        TrainConfig(batch_size=16),
+    )
     model = build_model(cfg.model, (3, 16, 16), 6, cfg.loss)
     sizes = []
     for layer in model:
@@ -203,8 +213,11 @@ def test_the_memory_estimate_counts_what_torch_really_holds():
 def test_a_run_past_the_budget_is_refused_naming_its_biggest_part():
     from torchxp_core import budget
 
-    huge = RunConfig(DataConfig(n_samples=1_000_000), ModelConfig(hidden=(4096, 4096)),
-                     TrainConfig(batch_size=800_000, epochs=100_000))  # fmt: skip
+    huge = RunConfig(
+        DataConfig(n_samples=1_000_000),
+        ModelConfig(hidden=(4096, 4096)),
+        TrainConfig(batch_size=800_000, epochs=100_000),
+    )
     said = budget.check(huge)
     assert "more than the 2.0 GB" in said and "the biggest part is one batch's activations" in said
     assert budget.check(RunConfig()) == ""

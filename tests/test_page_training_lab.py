@@ -181,8 +181,18 @@ def test_fuzzed_share_links_never_crash_the_page():
     import string
 
     rng = random.Random(7)
-    keys = ["data.dataset", "data.n_samples", "train.lr", "train.batch_size", "model.hidden",
-            "train.pitfalls", "model.frozen", "train.device", "present", "zz"]  # fmt: skip
+    keys = [
+        "data.dataset",
+        "data.n_samples",
+        "train.lr",
+        "train.batch_size",
+        "model.hidden",
+        "train.pitfalls",
+        "model.frozen",
+        "train.device",
+        "present",
+        "zz",
+    ]
     for _ in range(12):
         at = AppTest.from_file(PAGE, default_timeout=60)
         query = {
@@ -370,8 +380,14 @@ def test_a_link_past_the_memory_budget_is_refused_before_train_with_a_sentence()
     # Inside the sliders' ranges (the 13 GB link is held to them: tests/test_link_ranges.py),
     # but 200 kept snapshots of 33 M weights and gradients are 53 GB.
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"data.n_samples": "5000", "model.hidden": "4096,4096,4096",
-                            "train.batch_size": "4000", "train.epochs": "100000"})  # fmt: skip
+    at.query_params.update(
+        {
+            "data.n_samples": "5000",
+            "model.hidden": "4096,4096,4096",
+            "train.batch_size": "4000",
+            "train.epochs": "100000",
+        }
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     at.run()
     assert any("a run may use here" in e.value for e in at.error)

@@ -280,9 +280,10 @@ class _Last(_Collect):
 
 def test_mse_with_n_targets_against_n_by_1_outputs_flattens_the_fit():
     cfg = RunConfig(
-        DataConfig(dataset="curve"), ModelConfig(hidden=(32, 32)),
+        DataConfig(dataset="curve"),
+        ModelConfig(hidden=(32, 32)),
         TrainConfig(loss="mse", epochs=40, pitfalls=("mse_shape",)),
-    )  # fmt: skip
+    )
     with pytest.warns(UserWarning, match="target size"):  # torch's own warning, every batch
         mistake, twin = _fit_pair(cfg)
     assert mistake.last["val"]["rmse"] > 3 * twin.last["val"]["rmse"]
@@ -296,8 +297,9 @@ def test_softmax_before_cross_entropy_puts_a_floor_under_the_loss():
 
 
 def test_a_sigmoid_fed_to_bce_with_logits_puts_a_floor_under_the_loss():
-    cfg = RunConfig(train=TrainConfig(loss="bce_with_logits", epochs=30,
-                                      pitfalls=("sigmoid_into_logits_loss",)))  # fmt: skip
+    cfg = RunConfig(
+        train=TrainConfig(loss="bce_with_logits", epochs=30, pitfalls=("sigmoid_into_logits_loss",))
+    )
     mistake, twin = _fit_pair(cfg)
     floor = -math.log(torch.sigmoid(torch.tensor(1.0)).item())  # sigmoid(p) <= sigmoid(1)
     assert min(mistake.losses) >= floor - 1e-6 and min(twin.losses) < floor / 3
@@ -311,9 +313,10 @@ def test_raw_logits_fed_to_bce_fail_with_torchs_own_words():
 
 def test_nhwc_images_reshaped_instead_of_permuted_leave_the_cnn_far_behind():
     cfg = RunConfig(
-        DataConfig(dataset="shapes"), ModelConfig(kind="cnn", hidden=(32,)),
+        DataConfig(dataset="shapes"),
+        ModelConfig(kind="cnn", hidden=(32,)),
         TrainConfig(epochs=10, pitfalls=("nhwc_reshape",)),
-    )  # fmt: skip
+    )
     mistake, twin = _fit_pair(cfg)
     assert twin.last["val"]["accuracy"] > mistake.last["val"]["accuracy"] + 0.15
 

@@ -48,8 +48,11 @@ def _output_shape(layer: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, 
         return (math.prod(shape),)
     if isinstance(layer, torch.nn.Conv2d):
         (kh, kw), (ph, pw), (sh, sw) = layer.kernel_size, layer.padding, layer.stride
-        return (layer.out_channels, (shape[1] + 2 * ph - kh) // sh + 1,
-                (shape[2] + 2 * pw - kw) // sw + 1)  # fmt: skip
+        return (
+            layer.out_channels,
+            (shape[1] + 2 * ph - kh) // sh + 1,
+            (shape[2] + 2 * pw - kw) // sw + 1,
+        )
     if isinstance(layer, torch.nn.MaxPool2d):
         return (shape[0], shape[1] // layer.kernel_size, shape[2] // layer.kernel_size)
     return shape  # activations, BatchNorm, Dropout, Sigmoid keep the shape
@@ -71,12 +74,15 @@ def estimate(cfg: RunConfig) -> dict[str, int]:
         kept = MetricsLog.max_snapshots + 1
     terms = {
         "the data (in the server and in its worker)": 2 * samples * (features + 1) * _FLOAT,
-        "the weights, their gradients and the optimizer's state":
-            params * (2 + _STATE.get(cfg.train.optimizer, 2)) * _FLOAT,
+        "the weights, their gradients and the optimizer's state": params
+        * (2 + _STATE.get(cfg.train.optimizer, 2))
+        * _FLOAT,
         "one batch's activations, kept for backward": 2 * activations * _FLOAT,
-        f"the weight history the pages show ({kept} snapshots of weights and gradients)":
-            kept * 2 * params * _FLOAT,
-    }  # fmt: skip
+        f"the weight history the pages show ({kept} snapshots of weights and gradients)": kept
+        * 2
+        * params
+        * _FLOAT,
+    }
     return dict(sorted(terms.items(), key=lambda item: -item[1]))
 
 

@@ -63,26 +63,41 @@ DATASETS: dict[str, DatasetInfo] = {
     # Real tables that ship with scikit-learn (no download): more than two features, so the
     # lab draws them on their first two principal components.
     "iris": DatasetInfo(
-        "Iris (real)", CLASSIFICATION, 3, input_shape=(4,),
+        "Iris (real)",
+        CLASSIFICATION,
+        3,
+        input_shape=(4,),
         description="150 flowers, 4 measurements in cm, 3 species (Fisher, 1936)",
     ),
     "wine": DatasetInfo(
-        "Wine (real)", CLASSIFICATION, 3, input_shape=(13,),
+        "Wine (real)",
+        CLASSIFICATION,
+        3,
+        input_shape=(13,),
         description="178 wines, 13 chemical measurements, 3 cultivars",
     ),
     "breast_cancer": DatasetInfo(
-        "Breast cancer (real)", CLASSIFICATION, 2, input_shape=(30,),
+        "Breast cancer (real)",
+        CLASSIFICATION,
+        2,
+        input_shape=(30,),
         description="569 tumours, 30 features of cell nuclei, malignant or benign",
     ),
     "csv": DatasetInfo(
-        "Your CSV", CLASSIFICATION, 0, input_shape=(0,),
+        "Your CSV",
+        CLASSIFICATION,
+        0,
+        input_shape=(0,),
         description="a table you upload: choose the target and the feature columns",
     ),
     "diabetes": DatasetInfo(
-        "Diabetes (real)", REGRESSION, 0, input_shape=(10,),
+        "Diabetes (real)",
+        REGRESSION,
+        0,
+        input_shape=(10,),
         description="442 patients, 10 baseline measurements, disease progression a year on",
     ),
-}  # fmt: skip
+}
 DIGITS_SAMPLES = 1797  # fixed size of scikit-learn's digits
 SHAPES_SAMPLES = 1500
 # scikit-learn's loaders by dataset name, and the datasets whose size is fixed.
@@ -92,8 +107,14 @@ REAL_TABLES = {
     "breast_cancer": skd.load_breast_cancer,
     "diabetes": skd.load_diabetes,
 }
-FIXED_SAMPLES = {"digits": DIGITS_SAMPLES, "shapes": SHAPES_SAMPLES, "iris": 150, "wine": 178,
-                 "breast_cancer": 569, "diabetes": 442}  # fmt: skip
+FIXED_SAMPLES = {
+    "digits": DIGITS_SAMPLES,
+    "shapes": SHAPES_SAMPLES,
+    "iris": 150,
+    "wine": 178,
+    "breast_cancer": 569,
+    "diabetes": 442,
+}
 
 
 def _table(cfg: "DataConfig") -> tables.Arrays:

@@ -87,8 +87,12 @@ def status_line(run: Run, role: str = "", progress: bool = True) -> None:
         st.warning(verdict)
 
 
-METRICS = {"train_loss": "train loss", "val_loss": "val loss", "val_accuracy": "val accuracy",
-           "val_rmse": "val RMSE"}  # fmt: skip
+METRICS = {
+    "train_loss": "train loss",
+    "val_loss": "val loss",
+    "val_accuracy": "val accuracy",
+    "val_rmse": "val RMSE",
+}
 
 
 def metrics_row(run: Run) -> None:
@@ -128,8 +132,15 @@ def picture_figure(pic: preview.Picture, epoch: int | None):
     return figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data, pic.grid.plane)
 
 
+# An ended run past the registry's newest few has let go of its data and weights (runner.shed).
+SHED = (
+    "{run} ended a while ago: the server keeps the pictures of its newest ended runs only. "
+    "Its curves and metrics are all here, and the Runs page can load its settings again."
+)
+
+
 def _run_picture(run: Run):
-    if run.data is None:
+    if run.data is None:  # not made yet, or let go of (runner.Run.shed)
         return None
     if run.grid is not None:  # the worker sends surface snapshots as it trains
         snap = run.log.latest_snapshot()
@@ -159,6 +170,8 @@ def top_charts(run: Run, twin: Run | None, smoothing: float, log_y: bool) -> Non
         with right:
             if (fig := _run_picture(run)) is not None:
                 _chart(fig, "chart-surface", height)
+            elif not run.active:
+                st.info(SHED.format(run=run.id))
         return
     cols = st.columns(3)
     with cols[0]:
@@ -228,9 +241,10 @@ def step_stages(run: Run) -> None:
     line = step_trace.stage_lines(training.run_phase)
     batch, outputs = trace["batch"] or {}, trace["outputs"] or {}
     zero = (
-        "set every `.grad` to None" if trace["zero_grad"]
+        "set every `.grad` to None"
+        if trace["zero_grad"]
         else "**skipped** (a pitfall): `.grad` still holds the earlier batches' sums"
-    )  # fmt: skip
+    )
     st.subheader(f"Step {run.step:,}, stage by stage")
     st.markdown(
         f"1. `optimizer.zero_grad()` (run_phase line {line['zero_grad']}): {zero}\n"
@@ -264,10 +278,20 @@ def _reset(run: Run) -> None:
 
 
 # The run controls: what each does to every run shown (a run and its twin), and its icon.
-CONTROLS = {"Pause": Run.pause, "Resume": Run.resume, "Step": Run.step_once, "Stop": Run.stop,
-            "Reset": _reset}  # fmt: skip
-ICONS = {"Pause": "pause", "Resume": "resume", "Step": "skip_next", "Stop": "stop",
-         "Reset": "restart_alt"}  # fmt: skip
+CONTROLS = {
+    "Pause": Run.pause,
+    "Resume": Run.resume,
+    "Step": Run.step_once,
+    "Stop": Run.stop,
+    "Reset": _reset,
+}
+ICONS = {
+    "Pause": "pause",
+    "Resume": "resume",
+    "Step": "skip_next",
+    "Stop": "stop",
+    "Reset": "restart_alt",
+}
 
 
 def _apply_control(runs: list[Run]) -> None:
@@ -293,12 +317,16 @@ def _controls(runs: list[Run]) -> None:
     else:
         options = ["Resume", "Step", "Stop", "Reset"] if paused else ["Pause", "Stop", "Reset"]
     st.segmented_control(
-        "Run", options, key="lab.control",
+        "Run",
+        options,
+        key="lab.control",
         format_func=lambda name: f":material/{ICONS[name]}: {name}",
-        on_change=_apply_control, args=(runs,), label_visibility="collapsed",
+        on_change=_apply_control,
+        args=(runs,),
+        label_visibility="collapsed",
         help="Step: train exactly one more batch of the paused run, then stay paused. "
         "Reset: stop, and show the untrained model again.",
-    )  # fmt: skip
+    )
 
 
 def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) -> None:

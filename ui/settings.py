@@ -83,17 +83,22 @@ def _data_section() -> dict:
 
         raw.update(table_upload.section())
     elif raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
-        raw["n_samples"] = _widget(st.slider, "Samples", "data.n_samples",
-                                   **ranges.widget("data.n_samples"))  # fmt: skip
-        raw["noise"] = _widget(st.slider, "Noise", "data.noise",
-                               **ranges.widget("data.noise"))  # fmt: skip
+        raw["n_samples"] = _widget(
+            st.slider, "Samples", "data.n_samples", **ranges.widget("data.n_samples")
+        )
+        raw["noise"] = _widget(st.slider, "Noise", "data.noise", **ranges.widget("data.noise"))
     if info.task == CLASSIFICATION and not info.classes and raw["dataset"] != "csv":
         classes = ranges.WIDGETS["data.n_classes"]
-        raw["n_classes"] = _widget(st.slider, "Classes", "data.n_classes",
-                                   min_value=max(classes.low, info.min_classes),
-                                   max_value=classes.high)  # fmt: skip
-    raw["val_fraction"] = _widget(st.slider, "Validation fraction", "data.val_fraction",
-                                  **ranges.widget("data.val_fraction"))  # fmt: skip
+        raw["n_classes"] = _widget(
+            st.slider,
+            "Classes",
+            "data.n_classes",
+            min_value=max(classes.low, info.min_classes),
+            max_value=classes.high,
+        )
+    raw["val_fraction"] = _widget(
+        st.slider, "Validation fraction", "data.val_fraction", **ranges.widget("data.val_fraction")
+    )
     raw["seed"] = int(_widget(st.number_input, "Data seed", "data.seed", min_value=0, step=1))
     raw["standardize"] = _widget(st.checkbox, "Standardise features", "data.standardize")
     return raw
@@ -111,14 +116,18 @@ def _model_section(image: bool) -> dict:
     _frozen_note()
     return {
         "kind": _select("Architecture", "model.kind", ["mlp", "cnn"] if image else ["mlp"], kinds),
-        "hidden": _widget(st.text_input, "Hidden sizes", "model.hidden",
-                          help="Comma-separated widths of the hidden layers, e.g. 32,32"),
+        "hidden": _widget(
+            st.text_input,
+            "Hidden sizes",
+            "model.hidden",
+            help="Comma-separated widths of the hidden layers, e.g. 32,32",
+        ),
         "activation": _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS)),
         "dropout": _widget(st.slider, "Dropout", "model.dropout", **ranges.widget("model.dropout")),
         "batch_norm": _widget(st.checkbox, "Batch norm", "model.batch_norm"),
         # Chosen on the Autograd Inspector page; kept here so Train uses it.
         "frozen": tuple(get("model.frozen")),
-    }  # fmt: skip
+    }
 
 
 def _train_section(task: str, classes: int) -> dict:
@@ -128,16 +137,29 @@ def _train_section(task: str, classes: int) -> dict:
     raw = {
         "loss": _select("Loss", "train.loss", usable, {k: s.label for k, s in LOSSES.items()}),
         "optimizer": _select("Optimizer", "train.optimizer", list(OPTIMIZERS), OPTIMIZERS),
-        "lr": _widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001,
-                      help="Above 0. Try 5 with Adam or SGD to watch a run diverge."),
-    }  # fmt: skip
+        "lr": _widget(
+            st.number_input,
+            "Learning rate",
+            "train.lr",
+            format="%.4f",
+            step=0.001,
+            help="Above 0. Try 5 with Adam or SGD to watch a run diverge.",
+        ),
+    }
     if raw["optimizer"] in MOMENTUM_OPTIMIZERS:
-        raw["momentum"] = _widget(st.slider, "Momentum", "train.momentum",
-                                  **ranges.widget("train.momentum"))  # fmt: skip
+        raw["momentum"] = _widget(
+            st.slider, "Momentum", "train.momentum", **ranges.widget("train.momentum")
+        )
     if raw["optimizer"] == "sgd":
         raw["nesterov"] = _widget(st.checkbox, "Nesterov", "train.nesterov")
-    raw["weight_decay"] = _widget(st.number_input, "Weight decay", "train.weight_decay",
-                                  min_value=0.0, format="%.4f", step=0.0001)  # fmt: skip
+    raw["weight_decay"] = _widget(
+        st.number_input,
+        "Weight decay",
+        "train.weight_decay",
+        min_value=0.0,
+        format="%.4f",
+        step=0.0001,
+    )
     raw["batch_size"] = int(_widget(st.number_input, "Batch size", "train.batch_size", step=1))
     raw["epochs"] = int(_widget(st.number_input, "Epochs", "train.epochs", step=1))
     raw["endless"] = _widget(
@@ -147,14 +169,29 @@ def _train_section(task: str, classes: int) -> dict:
         help="Train on and on, like TensorFlow Playground, until Stop.",
     )
     raw["device"] = _select("Device", "train.device", available_devices())
-    raw["seed"] = int(_widget(st.number_input, "Seed", "train.seed", min_value=0, step=1,
-                              help="Seeds weights and batch order."))  # fmt: skip
+    raw["seed"] = int(
+        _widget(
+            st.number_input,
+            "Seed",
+            "train.seed",
+            min_value=0,
+            step=1,
+            help="Seeds weights and batch order.",
+        )
+    )
     return raw
 
 
 def _pitfalls(label: str = "Mistakes") -> tuple[str, ...]:
-    return tuple(_widget(st.multiselect, label, "train.pitfalls", options=list(cfgmod.PITFALLS),
-                         format_func=cfgmod.PITFALLS.get))  # fmt: skip
+    return tuple(
+        _widget(
+            st.multiselect,
+            label,
+            "train.pitfalls",
+            options=list(cfgmod.PITFALLS),
+            format_func=cfgmod.PITFALLS.get,
+        )
+    )
 
 
 def sidebar() -> tuple[RunConfig | None, str]:

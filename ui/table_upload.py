@@ -30,22 +30,26 @@ def _receive() -> None:
         return
     numeric = tables.numeric_columns(frame)
     target = frame.columns[-1]  # most tables put what they predict last
-    settings.put_all({
-        "data.table": digest,
-        "data.table_name": upload.name,
-        "data.target": target,
-        "data.features": [c for c in numeric if c != target],
-        "data.task": "",
-    })  # fmt: skip
+    settings.put_all(
+        {
+            "data.table": digest,
+            "data.table_name": upload.name,
+            "data.target": target,
+            "data.features": [c for c in numeric if c != target],
+            "data.task": "",
+        }
+    )
     st.session_state.pop("data.upload_error", None)
 
 
 def section() -> dict:
     """The CSV's settings as DataConfig fields ({} until a table is uploaded)."""
     st.file_uploader(
-        "CSV file (UTF-8, a header row, at most 20 MB)", type=["csv"], key="data.upload",
+        "CSV file (UTF-8, a header row, at most 20 MB)",
+        type=["csv"],
+        key="data.upload",
         on_change=_receive,
-    )  # fmt: skip
+    )
     if error := st.session_state.get("data.upload_error"):
         st.error(text.plain(error))
     digest = settings.get("data.table")

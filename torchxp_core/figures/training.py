@@ -25,8 +25,18 @@ from torchxp_core.surface import Plane
 MAX_POINTS = 600  # per line: about one vertex per pixel of a projected chart
 MAX_SCATTER = 500  # data points drawn over a decision surface (SVG: one node each)
 # TensorFlow Playground's orange/blue, then a qualitative palette for more classes.
-CLASS_COLORS = ["#f59322", "#0877bd", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]  # fmt: skip
+CLASS_COLORS = [
+    "#f59322",
+    "#0877bd",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 TRAIN_COLOR, VAL_COLOR = "#0877bd", "#f59322"
 MISTAKE_COLOR, CORRECT_COLOR = "#d62728", "#2ca02c"
 
@@ -86,8 +96,15 @@ def log_ticks(traces: list[dict]) -> dict:
 def _line(x, y, name: str, color: str, width: float = 2.5, **extra) -> dict:
     # SVG: a decimated line is one path of at most MAX_POINTS vertices, cheaper to redraw
     # every tick than a WebGL context (3-4x on a GPU-less browser, measured in e2e).
-    return {"type": "scatter", "x": x, "y": y, "name": name, "mode": "lines",
-            "line": {"color": color, "width": width}, **extra}  # fmt: skip
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "name": name,
+        "mode": "lines",
+        "line": {"color": color, "width": width},
+        **extra,
+    }
 
 
 def _markers(x, y, name: str, marker: dict) -> dict:
@@ -113,8 +130,9 @@ def step_loss_figure(curve: LiveCurve, log_y: bool = False) -> go.Figure:
 def _epoch_line(columns: dict[str, np.ndarray], key: str, name: str, color: str) -> dict:
     idx = decimate(columns[key], MAX_POINTS)
     mode = "lines+markers" if len(idx) <= 100 else "lines"
-    return _line(columns["epoch"][idx], columns[key][idx], name, color, mode=mode,
-                 marker={"size": 5})  # fmt: skip
+    return _line(
+        columns["epoch"][idx], columns[key][idx], name, color, mode=mode, marker={"size": 5}
+    )
 
 
 def epoch_figure(columns: dict[str, np.ndarray], metric: str, title: str) -> go.Figure:
@@ -145,12 +163,23 @@ def _points(data: Dataset):
 def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> dict:
     heatmap = {"type": "heatmap", "x": gx, "y": gy, "z": snap.values}
     if data.task == REGRESSION:
-        return {**heatmap, "colorscale": "Viridis", "colorbar": {"title": {"text": "ŷ"}},
-                "zsmooth": "best"}  # fmt: skip
+        return {
+            **heatmap,
+            "colorscale": "Viridis",
+            "colorbar": {"title": {"text": "ŷ"}},
+            "zsmooth": "best",
+        }
     if snap.confidence is None:  # binary: P(class 1), white where the model is unsure
         scale = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
-        return {**heatmap, "zmin": 0, "zmax": 1, "colorscale": scale, "opacity": 0.65,
-                "zsmooth": "best", "colorbar": {"title": {"text": "P(class 1)"}}}  # fmt: skip
+        return {
+            **heatmap,
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": scale,
+            "opacity": 0.65,
+            "zsmooth": "best",
+            "colorbar": {"title": {"text": "P(class 1)"}},
+        }
     return class_image(snap, gx, gy, data.n_classes)
 
 
@@ -192,21 +221,29 @@ def surface_figure(
     gx, gy = axes
     traces = [] if snap is None else [_surface(snap, gx, gy, data)]
     if data.task == REGRESSION:
-        marker = {"color": y, "colorscale": "Viridis", "size": 6,
-                  "line": {"width": 0.5, "color": "white"}}  # fmt: skip
+        marker = {
+            "color": y,
+            "colorscale": "Viridis",
+            "size": 6,
+            "line": {"width": 0.5, "color": "white"},
+        }
         traces.append(_markers(x[:, 0], x[:, 1], "data", marker))
     else:
         for c in range(data.n_classes):
-            marker = {"color": CLASS_COLORS[c % 10], "size": 6,
-                      "line": {"width": 0.7, "color": "white"}}  # fmt: skip
+            marker = {
+                "color": CLASS_COLORS[c % 10],
+                "size": 6,
+                "line": {"width": 0.7, "color": "white"},
+            }
             traces.append(_markers(x[y == c, 0], x[y == c, 1], f"class {c}", marker))
     title = "Decision surface" if data.task != REGRESSION else "Prediction ŷ over the plane"
     x_title, y_title = "x₁", "x₂"
     if plane is not None:  # short: the title shares half a screen
         title = "Surface" if data.task != REGRESSION else "ŷ"
         title += f" on PC1–PC2 of {data.input_shape[0]} features"
-        x_title, y_title = (f"PC{i + 1} ({share:.0%} of variance)"
-                            for i, share in enumerate(plane.explained))  # fmt: skip
+        x_title, y_title = (
+            f"PC{i + 1} ({share:.0%} of variance)" for i, share in enumerate(plane.explained)
+        )
     if snap is not None:
         title += f" · epoch {snap.epoch}"
     fig = _figure(traces, title, "surface", x_title=x_title, y_title=y_title, height=460)
@@ -266,8 +303,15 @@ def twin_step_figure(mistake: LiveCurve, correct: LiveCurve, log_y: bool = True)
     for curve, (name, color) in zip((mistake, correct), TWINS, strict=True):
         idx = curve.indices()
         traces.append(_line((idx + 1).astype(np.float32), curve.smooth[idx], name, color))
-    return _figure(traces, "Loss per step (smoothed)", "twin-steps", x_title="step",
-                   height=360, log_y=log_y, legend_below=True)  # fmt: skip
+    return _figure(
+        traces,
+        "Loss per step (smoothed)",
+        "twin-steps",
+        x_title="step",
+        height=360,
+        log_y=log_y,
+        legend_below=True,
+    )
 
 
 def twin_epoch_figure(mistake: dict, correct: dict, key: str, title: str) -> go.Figure:
