@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from torchxp_core import compare, export
+from torchxp_core import compare, export, retrain_script
 from torchxp_core.figures import compare as figs
 from torchxp_core.history import HistoryUnavailable, shown_path
 from torchxp_core.runner import ACTIVE
@@ -114,7 +114,7 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
 safe = history_state.file_or_sentence  # a download that fails is a file saying why
 trained = int(one.final.get("epoch", 0) or 0)  # an "until paused" run ends where it stopped
 acts[1].download_button(
-    "Export as script", safe(lambda: export.script(one.settings, one.name, trained)),
+    "Export as script", safe(lambda: retrain_script.script(one.settings, one.name, trained)),
     f"{one.id}.py",
     "text/x-python", icon=":material/code:", key="runs.script",
     help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from runs_helpers import finished_run, tiny_config
 
-from torchxp_core import export
+from torchxp_core import export, retrain_script
 from torchxp_core.config import RunConfig
 from torchxp_core.history import HistoryStore
 from torchxp_core.recorder import HistoryRecorder
@@ -114,7 +114,7 @@ def _expected(run) -> list[dict]:
 def test_the_exported_script_run_alone_prints_the_runs_per_epoch_losses(registry, tmp_path):
     run = finished_run(registry, CASES["moons-adam"])
     path = tmp_path / "run.py"
-    path.write_text(export.script(run.cfg.to_dict(), "moons run"))
+    path.write_text(retrain_script.script(run.cfg.to_dict(), "moons run"))
     done = subprocess.run(
         [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
@@ -129,7 +129,7 @@ def test_exported_scripts_reproduce_every_dataset_model_loss_and_pitfall(registr
         runs[case] = finished_run(registry, cfg)
         assert runs[case].status == Status.FINISHED, runs[case].error
         paths.append(tmp_path / f"{case}.py")
-        paths[-1].write_text(export.script(cfg.to_dict(), case))
+        paths[-1].write_text(retrain_script.script(cfg.to_dict(), case))
     each = "import runpy, sys\nfor p in sys.argv[1:]:\n    print('=== ' + p)\n    runpy.run_path(p)"
     done = subprocess.run(
         [sys.executable, "-c", each, *map(str, paths)],
@@ -145,7 +145,7 @@ def test_exported_scripts_reproduce_every_dataset_model_loss_and_pitfall(registr
 
 
 def test_the_script_imports_only_torch_numpy_sklearn_and_the_standard_library():
-    tree = ast.parse(export.script(tiny_config().to_dict(), "x"))
+    tree = ast.parse(retrain_script.script(tiny_config().to_dict(), "x"))
     roots = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
         for node in ast.walk(tree)
@@ -165,7 +165,7 @@ def test_the_script_imports_only_torch_numpy_sklearn_and_the_standard_library():
     ],
 )
 def test_a_run_name_cannot_break_out_of_the_scripts_strings_or_comments(name):
-    source = export.script(tiny_config(epochs=1).to_dict(), name)
+    source = retrain_script.script(tiny_config(epochs=1).to_dict(), name)
     tree = ast.parse(source)
     assigned = {
         node.targets[0].id: node.value
@@ -212,7 +212,7 @@ def test_csv_and_json_hold_every_point_of_every_run(tmp_path, registry):
 def test_a_run_trained_on_a_missing_gpu_still_exports_and_falls_back_to_cpu():
     settings = tiny_config(epochs=1).to_dict()
     settings["train"]["device"] = "cuda:7"  # not on this machine
-    source = export.script(settings, "gpu run")
+    source = retrain_script.script(settings, "gpu run")
     ast.parse(source)
     assert "DEVICE = 'cuda:7'" in source and "DEVICE = 'cpu'" in source
 
@@ -232,7 +232,7 @@ def test_an_until_paused_run_is_exported_with_the_epochs_it_trained(registry, tm
     trained = run.log.epoch_records()[-1]["epoch"]
     assert trained >= 3  # past its 1 configured epoch
     path = tmp_path / "run.py"
-    path.write_text(export.script(run.cfg.to_dict(), "endless", epochs_trained=trained))
+    path.write_text(retrain_script.script(run.cfg.to_dict(), "endless", epochs_trained=trained))
     done = subprocess.run(
         [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )

@@ -93,14 +93,14 @@ def test_the_multiclass_surface_is_a_smooth_image_not_blocks():
 
 
 def test_the_runs_optimizer_is_torchs_fused_one_and_the_export_writes_the_same_call():
-    from torchxp_core import export, optimizers
+    from torchxp_core import optimizers, retrain_script
 
     cfg = RunConfig()
     assert training.prepare(cfg).optimizer.defaults["fused"] is True
-    assert export.optimizer_call(cfg).endswith("fused=True)")
+    assert retrain_script.optimizer_call(cfg).endswith("fused=True)")
     assert not optimizers.fused("rmsprop", "cpu")  # torch has no fused RMSprop: plain call
     rms = RunConfig(train=TrainConfig(optimizer="rmsprop"))
-    assert "fused" not in export.optimizer_call(rms)
+    assert "fused" not in retrain_script.optimizer_call(rms)
     assert not training.prepare(rms).optimizer.defaults.get("fused")
 
 

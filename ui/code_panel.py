@@ -4,7 +4,7 @@ import inspect
 
 import streamlit as st
 
-from torchxp_core import export, training
+from torchxp_core import retrain_script, training
 from torchxp_core.config import PITFALLS, RunConfig
 
 
@@ -24,7 +24,7 @@ def show(config: RunConfig | None) -> None:
     pitfalls = config.train.pitfalls if config else ()
     with st.expander("The loop that is running (real source of torchxp_core/training.py)"):
         if config is not None:  # the call prepare() makes, as the exported script writes it
-            st.code(f"optimizer = {export.optimizer_call(config)}", language="python")
+            st.code(f"optimizer = {retrain_script.optimizer_call(config)}", language="python")
         for func in (training.prepare, training.fit, training.run_phase):
             source = inspect.getsource(func)
             st.code(source, language="python", line_numbers=True)
