@@ -25,32 +25,38 @@ class LossSpec:
     task: str  # CLASSIFICATION or REGRESSION
     binary_only: bool  # True: a single output unit, so only two classes
     sigmoid_output: bool  # True: the model ends in nn.Sigmoid (BCELoss wants probabilities)
-    target_dtype: torch.dtype
+    target_dtype: torch.dtype  # int64 class indices, or float32 values of the output's shape
     contract: str  # the rule, in a sentence, as the page shows it
     latex: str = ""  # the formula as the Loss Explorer typesets it (st.latex)
     docs_url: str = ""  # the loss's page in the PyTorch docs
 
+    @property
+    def class_indices(self) -> bool:
+        """Targets are (N,) int64 class indices and the model gives C logits (cross-entropy)."""
+        return self.target_dtype == torch.int64
+
     def output_units(self, n_classes: int) -> int:
         """Width of the model's last layer: C logits for cross-entropy, else one unit."""
-        return n_classes if self.name == "cross_entropy" else 1
+        return n_classes if self.class_indices else 1
 
     def make_targets(self, y: np.ndarray) -> torch.Tensor:
         """Labels or values as the tensor this loss expects: (N,) int64 or (N, 1) float32."""
-        if self.name == "cross_entropy":
-            return torch.as_tensor(y, dtype=torch.int64)
+        targets = torch.as_tensor(y, dtype=self.target_dtype)
+        if self.class_indices:
+            return targets
         # BCE, BCEWithLogits and MSE all demand target.shape == input.shape == (N, 1).
-        return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+        return targets.reshape(-1, 1)
 
     def predict(self, outputs: torch.Tensor) -> torch.Tensor:
         """Class predictions from model outputs (classification losses only)."""
-        if self.name == "cross_entropy":
+        if self.class_indices:
             return outputs.argmax(dim=1)
         threshold = 0.5 if self.sigmoid_output else 0.0  # probability vs logit
         return (outputs.reshape(-1) > threshold).long()
 
     def positive_probability(self, outputs: torch.Tensor) -> torch.Tensor:
         """P(class 1) for binary problems, or per-class probabilities (N, C) for cross-entropy."""
-        if self.name == "cross_entropy":
+        if self.class_indices:
             return outputs.softmax(dim=1)
         if self.sigmoid_output:
             return outputs.reshape(-1)

@@ -82,7 +82,7 @@ def script(
     if cfg.data.dataset == "shapes":
         sources.insert(0, f"SHAPES_SAMPLES = {datamod.SHAPES_SAMPLES}\n\n")
         sources.insert(1, inspect.getsource(datamod._shapes))
-    if loss.name == "cross_entropy":
+    if loss.class_indices:
         targets = "torch.as_tensor(y, dtype=torch.int64)  # (N,) class indices"
         predict = "outputs.argmax(dim=1)"
     else:
