@@ -13,7 +13,7 @@ ABOUT = (
     "A real PyTorch loop runs in a worker process of its own while this page redraws. Change "
     "the settings, press Train, and watch the loss fall and the decision surface bend."
 )
-head = st.columns([3, 1.1, 1.6, 1], vertical_alignment="bottom")
+head = st.columns([3, 1.1, 0.9, 1.6, 1], vertical_alignment="bottom")
 head[0].title("Training Lab", help=ABOUT)
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains
@@ -26,7 +26,7 @@ if problem:
     st.error(problem)
 share.write_to_url(config)
 
-with head[3].popover("Options", icon=":material/tune:", width="stretch"):
+with head[4].popover("Options", icon=":material/tune:", width="stretch"):
     with_twin = st.toggle(
         "Run the correct twin beside a mistake",
         value=True,
@@ -65,11 +65,17 @@ run, twin = lab.shown()
 changed = diff.changes(run.cfg, config) if run is not None and config is not None else []
 # The click is read before the button is drawn, so the button shows the state after it.
 clicked = st.session_state.get("lab.train") and config is not None
-if clicked or (changed and auto_restart and run.owner == tab_id()):  # Playground's restart
-    lab.start(config, with_twin)
+stepped = st.session_state.get("lab.step_new") and config is not None
+if clicked or stepped or (changed and auto_restart and run.owner == tab_id()):  # Playground's
+    lab.start(config, with_twin, one_batch=bool(stepped))
     run, twin = lab.shown()
     changed = []
 training = lab.training_here(run, twin)
+if not training:  # the seed's pipeline one batch at a time, from the very first batch
+    head[2].button(
+        "Step", icon=":material/skip_next:", key="lab.step_new", disabled=config is None,
+        help="Start a run paused and train exactly one batch, then show each of its stages.",
+    )  # fmt: skip
 head[1].button(
     "Restart" if training else "Train",
     type="primary",
@@ -88,7 +94,7 @@ ids = [r.id for r in reversed(registry().runs(owner=tab_id()))]
 if run is not None and run.id not in ids:
     ids.insert(0, run.id)  # opened from the Runs page, started in another tab
 if len(ids) > 1 or (ids and run is None):
-    chosen = head[2].selectbox(
+    chosen = head[3].selectbox(
         "Run shown",
         ids,
         index=ids.index(run.id) if run else None,

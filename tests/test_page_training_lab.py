@@ -394,3 +394,20 @@ def test_a_link_past_the_memory_budget_is_refused_before_train_with_a_sentence()
     assert _button(at, "Train").disabled and not at.exception
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 200  # nothing of the 13 GB was allocated
+
+
+def test_step_before_train_starts_a_run_paused_after_exactly_one_batch():
+    at = _lab()
+    _button(at, "Step").click().run()
+    deadline = time.monotonic() + 30  # a cold forkserver may take seconds to start the worker
+    while _step_of(at) != 1:
+        assert time.monotonic() < deadline, "the run did not train its one batch"
+        time.sleep(0.2)
+        at.run()
+    assert "[paused]" in next(m.value for m in at.markdown if "-badge[" in m.value)
+    deadline = time.monotonic() + 10
+    while not any("Step 1, stage by stage" in h.value for h in at.subheader):
+        assert time.monotonic() < deadline, "no stage-by-stage view after Step"
+        time.sleep(0.2)
+        at.run()
+    _stop(at)

@@ -162,6 +162,15 @@ class Run:
         with self._changed:
             return self._changed.wait_for(lambda: self.step > 0 or not self.active, timeout)
 
+    def hold_after_one_batch(self) -> None:
+        """A run just started trains exactly one batch, then holds (Step before Train).
+
+        Pause and step go out together, in order: the worker pauses before its first batch
+        and steps once, however long its start takes.
+        """
+        self._control(("pause",), lambda: True, 0.0)
+        self._control(("step",), lambda: self.step > 0 or not self.active)
+
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()

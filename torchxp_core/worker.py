@@ -158,6 +158,8 @@ class Worker:
             self._paused_total += time.perf_counter() - waited
         if self.stopping:
             raise Stopped
+        if self.stepping and self._trace is None:  # watch this one batch, stage by stage
+            self._trace = StepTrace(self.setup.model, self.setup.pitfalls)
 
     def on_step(self, loss: float) -> None:
         self.step += 1
@@ -217,9 +219,7 @@ class Worker:
             self.paused = self.stepping = False
             self._send(("status", "running", self.step))
         elif kind == "step" and self.paused:
-            self.stepping = True
-            if self.setup is not None:  # watch this one batch, stage by stage
-                self._trace = StepTrace(self.setup.model, self.setup.pitfalls)
+            self.stepping = True  # checkpoint() arms the trace just before the batch
         elif kind == "stop":
             self.stopping = True
         elif kind == "request":

@@ -27,8 +27,9 @@ def training_here(*runs: Run | None) -> list[Run]:
     return [r for r in runs if r is not None and r.active and r.owner == tab_id()]
 
 
-def start(config: RunConfig, with_twin: bool) -> None:
-    """Stop this tab's runs on screen, then start the new one (and its twin).
+def start(config: RunConfig, with_twin: bool, one_batch: bool = False) -> None:
+    """Stop this tab's runs on screen, then start the new one (and its twin); with
+    ``one_batch`` the runs start paused and train one batch (Step before Train).
 
     One run per tab: a new run replaces the one shown, so none trains out of sight. Why a
     run could not start is left in ``lab.refused`` for the page to say.
@@ -41,6 +42,9 @@ def start(config: RunConfig, with_twin: bool) -> None:
     except RunLimitError as exc:
         st.session_state["lab.refused"] = str(exc)
         return
+    if one_batch:  # held before its first batch, then exactly one: Step from the start
+        for run in started:
+            run.hold_after_one_batch()
     for run in started:  # a worker starts in ~50 ms: draw the first points, not empty charts
         run.wait_for_first_step(timeout=1.0)
     st.session_state["lab.run_id"] = started[0].id
