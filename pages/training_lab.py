@@ -13,7 +13,7 @@ ABOUT = (
     "A real PyTorch loop runs in a worker process of its own while this page redraws. Change "
     "the settings, press Train, and watch the loss fall and the decision surface bend."
 )
-head = st.columns([3, 1.1, 0.9, 1.6, 1], vertical_alignment="bottom")
+head = st.columns([3, 1.1, 0.9, 1.5, 1.2], vertical_alignment="bottom")
 head[0].title("Training Lab", help=ABOUT)
 
 history_state.ensure_recording()  # every run is saved to the Runs page as it trains

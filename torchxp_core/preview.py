@@ -65,6 +65,8 @@ def image_predictions(model: torch.nn.Module, cfg: RunConfig, data: Dataset) -> 
 
 def picture(cfg: RunConfig, model: torch.nn.Module, data: Dataset, step: int, epoch: int):
     """The predictions of ``model`` as the lab draws them, on the cpu."""
+    if "logits_into_bce" in cfg.train.pitfalls:  # the model that run trains: as prepare() does
+        model = model[:-1]
     grid = surface_grid(data, "cpu")
     if grid is not None:
         return Picture(data, grid, snapshot(model, cfg.loss, grid, step, epoch), None)

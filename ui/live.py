@@ -144,8 +144,9 @@ def _run_picture(run: Run):
         return None
     if run.grid is not None:  # the worker sends surface snapshots as it trains
         snap = run.log.latest_snapshot()
-        pic = preview.Picture(run.data, run.grid, snap, None)
-        return picture_figure(pic, None)
+        if snap is None:  # none sent yet (a Step's first batch): the model it started from
+            return picture_figure(preview.untrained(run.cfg, run.data), None)
+        return picture_figure(preview.Picture(run.data, run.grid, snap, None), None)
     weights = run.latest_params
     if weights is None:
         return picture_figure(preview.untrained(run.cfg, run.data), None)
@@ -336,7 +337,7 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
     st.session_state["live.polling"] = active
 
     def controls():
-        left, right = st.columns([1, 3], vertical_alignment="center")
+        left, right = st.columns([5, 4], vertical_alignment="center")  # 4 controls fit
         with left:
             _controls(runs)
         with right:

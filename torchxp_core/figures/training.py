@@ -123,7 +123,9 @@ def step_loss_figure(curve: LiveCurve, log_y: bool = False) -> go.Figure:
             _line(x, curve.raw[idx], "raw", TRAIN_COLOR, width=1, opacity=0.3),
             _line(x, curve.smooth[idx], "smoothed", TRAIN_COLOR),
         ]
-    title = f"Training loss per step ({len(curve):,} steps)"
+        if len(idx) <= 30:  # a few Steps: each one a visible point, not an invisible line
+            traces[1] |= {"mode": "lines+markers", "marker": {"size": 7}}
+    title = f"Training loss per step ({len(curve):,} step{'' if len(curve) == 1 else 's'})"
     return _figure(traces, title, "steps", x_title="step", log_y=log_y)
 
 
