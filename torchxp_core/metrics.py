@@ -106,6 +106,12 @@ class MetricsLog:
         with self._lock:
             self.params.append(snap)
 
+    def shed(self) -> None:
+        """Drop the weight and surface history (an ended run's; its metrics stay)."""
+        with self._lock:
+            self.params.clear()
+            self.snapshots.clear()
+
     def param_history(self) -> list[ParamSnapshot]:
         with self._lock:
             return list(self.params)
