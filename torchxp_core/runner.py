@@ -311,8 +311,9 @@ class Run:
                     process.join()
                 if not ended:
                     self._end(Status.FAILED, _death_sentence(process.exitcode))
-            if self._conn is not None:
-                self._conn.close()
+            with self._send_lock:  # a page thread may be sending: never close under it
+                if self._conn is not None:
+                    self._conn.close()
 
     def _on_message(self, message: tuple) -> bool:
         """Apply one message from the worker to the run; True once it was the last."""
