@@ -8,6 +8,7 @@ from torchxp_core.history import HistoryUnavailable, shown_path
 from torchxp_core.runner import ACTIVE
 from ui import history_state, share, text
 from ui.navigation import ensure_app
+from ui.state import whose
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
 
@@ -89,10 +90,16 @@ if not chosen:
 st.subheader("One run")
 one = by_id[st.selectbox("Run", picked, format_func=lambda i: f"{by_id[i].name} · {i}",
                          key="runs.one")]  # fmt: skip
+recorder = history_state.recorder()
+live = recorder.live_runs() if recorder else {}
+# '' when this tab started the run; else whose it is, and renaming or deleting asks first.
+owner = whose(live[one.id].owner if one.id in live else None)
 edit = st.columns([2, 2, 1])
 name = edit[0].text_input("Name", one.name, key=f"runs.name.{one.id}", max_chars=120)
 tags = edit[1].text_input("Tags (comma-separated)", ", ".join(one.tags), key=f"runs.tags.{one.id}")
-if edit[2].button("Save", icon=":material/save:", key="runs.save"):
+
+
+def save() -> None:
     try:
         db.rename(one.id, name.strip() or one.name)
         db.set_tags(one.id, tags.split(","))
@@ -100,9 +107,26 @@ if edit[2].button("Save", icon=":material/save:", key="runs.save"):
         st.error(str(exc))
     else:
         st.rerun()
+
+
+if edit[2].button("Save", icon=":material/save:", key="runs.save"):
+    if owner:
+        st.session_state["runs.confirm_save"] = one.id
+    else:
+        save()
+if st.session_state.get("runs.confirm_save") == one.id:
+    st.warning(
+        f"**{text.plain(one.name)}** ({one.id}) was {owner}. Rename it anyway? Every tab "
+        "sees the new name and tags."
+    )
+    yes, no = st.columns([1, 6])
+    if yes.button("Yes, save", type="primary", key="runs.save.yes"):
+        st.session_state.pop("runs.confirm_save")
+        save()
+    if no.button("Cancel", key="runs.save.no"):
+        st.session_state.pop("runs.confirm_save")
+        st.rerun()
 acts = st.columns(4)
-recorder = history_state.recorder()
-live = recorder.live_runs() if recorder else {}
 OPEN_HELP = "A run on this server opens live; an older one loads its settings into the sidebar."
 if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.open",
                   help=OPEN_HELP):  # fmt: skip
@@ -123,7 +147,10 @@ if acts[3].button("Delete…", icon=":material/delete:", key="runs.delete",
                   disabled=one.status in ACTIVE):  # fmt: skip
     st.session_state["runs.confirm"] = one.id
 if st.session_state.get("runs.confirm") == one.id:
-    st.warning(f"Delete **{text.plain(one.name)}** ({one.id}) and all its metrics for good?")
+    whose_run = f" It was {owner}." if owner else ""
+    st.warning(
+        f"Delete **{text.plain(one.name)}** ({one.id}) and all its metrics for good?{whose_run}"
+    )
     yes, no = st.columns([1, 6])
     if yes.button("Yes, delete", type="primary", key="runs.delete.yes"):
         st.session_state.pop("runs.confirm")

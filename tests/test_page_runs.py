@@ -90,6 +90,8 @@ def test_rename_tag_and_delete_with_confirmation(data_dir):
     at.text_input(key="runs.name.r1").input("baseline").run()
     at.text_input(key="runs.tags.r1").input("adam, slow").run()
     at.button(key="runs.save").click().run()
+    assert "the tab that started it is unknown" in at.warning[-1].value  # asks first
+    at.button(key="runs.save.yes").click().run()
     row = at.dataframe[0].value.set_index("id").loc["r1"]
     assert (row["name"], row["tags"]) == ("baseline", "adam, slow")
     at.button(key="runs.delete").click().run()

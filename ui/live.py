@@ -19,6 +19,7 @@ from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
 from ui import presenter, text
+from ui.state import whose
 
 # How often the status line and the charts refresh while a run trains. Each chart tick costs
 # a GPU-less Chromium ~0.3-0.5 s of redraw, and a click waits behind it: with charts every
@@ -295,12 +296,51 @@ ICONS = {
 }
 
 
+ASK_FIRST = ("Stop", "Reset")  # they end a run: another tab's only once confirmed here
+
+
+def _others(runs: list[Run]) -> list[Run]:
+    """The training runs shown that this tab did not start (watched from the Runs page)."""
+    return [r for r in runs if r.active and whose(r.owner)]
+
+
 def _apply_control(runs: list[Run]) -> None:
     choice = st.session_state.get("lab.control")
-    if choice in CONTROLS:
+    if choice in ASK_FIRST and _others(runs):
+        st.session_state["live.confirm"] = choice  # _confirm_stop asks first
+    elif choice in CONTROLS:
         for run in runs:
             CONTROLS[choice](run)
     st.session_state["lab.control"] = None  # ready for the next click, the same one too
+
+
+def _answer(runs: list[Run]) -> None:
+    choice = st.session_state.pop("live.confirm", None)
+    if (st.session_state.get("live.confirm.answer") or "").startswith("Yes") and choice:
+        for run in runs:
+            CONTROLS[choice](run)
+    st.session_state["live.confirm.answer"] = None
+
+
+def _confirm_stop(runs: list[Run]) -> None:
+    """Stop or Reset of a run another tab started: say whose it is, then Yes or Cancel (a
+    control with a value, like the bar's, so a timer's rerun cannot drop the answer)."""
+    choice, others = st.session_state.get("live.confirm"), _others(runs)
+    if choice is None:
+        return
+    if not others:  # it ended meanwhile: nothing left to ask about
+        st.session_state.pop("live.confirm")
+        return
+    named = "; ".join(f"{r.id} was {whose(r.owner)}" for r in others)
+    st.warning(f"{named}. {choice} it here anyway? Whoever started it may be watching it.")
+    st.segmented_control(
+        "Confirm",
+        [f"Yes, {choice.lower()} it", "Cancel"],
+        key="live.confirm.answer",
+        on_change=_answer,
+        args=(runs,),
+        label_visibility="collapsed",
+    )
 
 
 def _controls(runs: list[Run]) -> None:
@@ -328,6 +368,7 @@ def _controls(runs: list[Run]) -> None:
         help="Step: train exactly one more batch of the paused run, then stay paused. "
         "Reset: stop, and show the untrained model again.",
     )
+    _confirm_stop(runs)
 
 
 def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) -> None:

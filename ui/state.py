@@ -40,3 +40,15 @@ def _tab() -> _Tab:
 def tab_id() -> str:
     """This browser tab's id: the owner recorded on the runs it starts."""
     return _tab().id
+
+
+def whose(owner: str | None) -> str:
+    """Who started a run, in words, or '' when this tab did. ``owner``: the run's tab id, ''
+    for a run started outside any tab, None for a run known only from the history."""
+    if owner and owner == tab_id():
+        return ""
+    if owner:
+        return f"started in another tab (tab {owner[:6]})"
+    if owner is None:
+        return "from the history: the tab that started it is unknown"
+    return "started in a tab that is unknown"
