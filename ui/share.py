@@ -18,7 +18,7 @@ from torchxp_core.config import RunConfig
 from ui import settings, text
 
 KEEP = ("present",)  # app-wide parameters that the settings must not wipe
-LINK = "This link had settings torchxp could not use:"
+LINK = "This link had settings torchxp could not use as given:"
 # The limits Streamlit applies to a link, read from Streamlit itself so they cannot drift.
 MAX_FIELDS = getattr(st_query, "CLIENT_STATE_QUERY_STRING_MAX_FIELDS", 1000)
 MAX_CHARS = getattr(st_query, "CLIENT_STATE_QUERY_STRING_MAX_LENGTH", 512 * 1024)
@@ -81,7 +81,7 @@ def load_stored(stored: dict, name: str) -> None:
     anyone could have edited); the lab then says what was dropped."""
     for key in share.KEYS:
         settings.put(key, settings.default(key))  # a setting the run cannot give is the default
-    _load(share.query_of(stored), f"The run {name} had settings torchxp could not use:")
+    _load(share.query_of(stored), f"The run {name} had settings torchxp could not use as given:")
 
 
 def show_problems() -> None:
