@@ -207,12 +207,18 @@ def test_fuzzed_share_links_never_crash_the_page():
         assert at.title[0].value == "Training Lab"
 
 
-def test_a_run_with_a_frozen_layer_shows_that_layer_unchanged():
+def _finished(query: dict) -> AppTest:
+    """The lab opened with a link's settings, and its run trained to the end."""
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"model.frozen": "0", "train.epochs": "3"})
+    at.query_params.update(query)
     at.run()
     _button(at, "Train").click().run()
     _wait_for_status(at, "finished")
+    return at
+
+
+def test_a_run_with_a_frozen_layer_shows_that_layer_unchanged():
+    at = _finished({"model.frozen": "0", "train.epochs": "3"})
     caption = next(c.value for c in at.caption if c.value.startswith("Frozen layers 0"))
     assert "= 0 (exactly 0 means untouched)" in caption
     assert not at.exception
@@ -314,11 +320,7 @@ def test_a_silent_switch_says_so_before_train_and_one_click_makes_it_visible():
 
 
 def test_a_mistake_beside_its_twin_shows_both_pictures_and_what_to_look_for():
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"train.pitfalls": "softmax_before_ce", "train.epochs": "3"})
-    at.run()
-    _button(at, "Train").click().run()
-    _wait_for_status(at, "finished")
+    at = _finished({"train.pitfalls": "softmax_before_ce", "train.epochs": "3"})
     at.run()
     titles = _chart_titles(at)
     assert "With the mistake" in titles and "Correct twin" in titles
