@@ -62,7 +62,9 @@ for quiet in pitfalls.silent(config) if config is not None else ():  # no silent
         )
 
 run, twin = lab.shown()
-changed = diff.changes(run.cfg, config) if run is not None and config is not None else []
+# Only for this tab's runs: a run watched from another tab was never meant to follow them.
+mine = run is not None and config is not None and run.owner == tab_id()
+changed = diff.changes(run.cfg, config) if mine else []
 # The click is read before the button is drawn, so the button shows the state after it.
 clicked = st.session_state.get("lab.train") and config is not None
 stepped = st.session_state.get("lab.step_new") and config is not None
@@ -103,7 +105,8 @@ if len(ids) > 1 or (ids and run is None):
     if chosen is not None and (run is None or chosen != run.id):
         st.session_state["lab.run_id"], st.session_state["lab.twin_id"] = chosen, ""
         run, twin = registry().get(chosen), None
-        changed = diff.changes(run.cfg, config) if run is not None and config else []
+        mine = run is not None and config is not None and run.owner == tab_id()
+        changed = diff.changes(run.cfg, config) if mine else []
 
 if run is None:
     if config is not None:

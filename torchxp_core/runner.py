@@ -281,19 +281,19 @@ class Run:
             self.grid = surface_grid(self.data, "cpu")
             self.steps_per_epoch = math.ceil(len(self.data.x_train) / self.cfg.train.batch_size)
             conn, child_conn = _CONTEXT.Pipe()
-            process = _WorkerProcess(
-                target=worker.main,
-                args=(child_conn, self.cfg, self.data, self.memory_budget, TORCH_THREADS),
-                name=f"torchxp-worker-{self.id}",
-                daemon=True,
-            )
-            process.start()
+            # Control sent before the worker exists travels with its start, so the worker
+            # acts on it before its first batch however slowly this thread is scheduled (a
+            # pause sent through the pipe after start arrived 16 batches late under load).
+            with self._send_lock:
+                early, self._outbox = self._outbox, []
+                args = (child_conn, self.cfg, self.data, self.memory_budget, TORCH_THREADS, early)
+                process = _WorkerProcess(
+                    target=worker.main, args=args, name=f"torchxp-worker-{self.id}", daemon=True
+                )
+                process.start()
+                self._conn = conn
             child_conn.close()  # only the worker holds that end: its exit is our EOF
             self.pid = process.pid
-            with self._send_lock:
-                self._conn = conn
-                for message in self._outbox:
-                    conn.send(message)
             while not ended:
                 try:
                     message = conn.recv()

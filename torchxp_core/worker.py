@@ -49,7 +49,12 @@ NICENESS = 10
 
 
 def main(
-    conn: Connection, cfg: RunConfig, data: Dataset, memory_limit: int, torch_threads: int
+    conn: Connection,
+    cfg: RunConfig,
+    data: Dataset,
+    memory_limit: int,
+    torch_threads: int,
+    early: list[tuple] = (),
 ) -> None:
     """The worker process's entry point: train one run, report, exit."""
     _die_with_parent()
@@ -59,7 +64,7 @@ def main(
     if memory_limit and cfg.train.device == "cpu":
         _limit_address_space(memory_limit)
     torch.set_num_threads(torch_threads)
-    Worker(conn, cfg, data, memory_limit).run()
+    Worker(conn, cfg, data, memory_limit).run(early)
 
 
 def _die_with_parent() -> None:
@@ -106,10 +111,12 @@ class Worker:
         self._trace: StepTrace | None = None  # armed by a Step, until its batch is done
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
-    def run(self) -> None:
+    def run(self, early: list[tuple] = ()) -> None:
         status, error = "finished", ""
         try:
-            self._read_control()  # a pause or stop sent while the process started
+            for message in early:  # control sent before this process existed, in order
+                self._handle(message)
+            self._read_control()  # and any sent while it started
             self.setup = prepare(self.cfg, self.data)
             self.grid = surface_grid(self.data, self.cfg.train.device)
             self._send_params(epoch=0)  # the initial weights, so change is measured from them
