@@ -60,3 +60,14 @@ def _each_test_is_a_new_tab():
         for run in sys.modules["ui.state"].registry().runs():
             run.stop()
             run.owner = "an earlier test's tab"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A fresh history and tables folder, and no store or recorder cached from another test."""
+    import streamlit as st
+
+    monkeypatch.setenv("TORCHXP_DATA_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()

@@ -15,15 +15,6 @@ from torchxp_core.history import DB_NAME, INTERRUPTED, HistoryStore, HistoryUnav
 PAGE_SIZE = 4096  # SQLite's default page size, which the store keeps
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    """A fresh history folder, and no store or recorder cached from another test."""
-    monkeypatch.setenv("TORCHXP_DATA_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-
-
 def _fill(folder, n_runs: int = 3, n_steps: int = 400) -> None:
     store = HistoryStore(folder)
     for i in range(n_runs):

@@ -3,8 +3,6 @@ run it did not start asks first, naming the tab that did (or saying it is unknow
 
 import time
 
-import pytest
-import streamlit as st
 from runs_helpers import tiny_config
 from streamlit.testing.v1 import AppTest
 from test_page_runs import _store_runs
@@ -52,14 +50,6 @@ def test_cancel_keeps_a_run_of_an_unknown_tab_training_and_own_runs_stop_at_once
     _control(at, "Stop")
     assert not any("Stop it here anyway" in w.value for w in at.warning)
     assert run.join(timeout=30) and run.status == Status.STOPPED
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCHXP_DATA_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 def test_renaming_or_deleting_a_history_run_names_its_tab_as_unknown(data_dir):

@@ -6,7 +6,6 @@ import string
 
 import numpy as np
 import pytest
-import streamlit as st
 from runs_helpers import tiny_config
 from streamlit.testing.v1 import AppTest
 
@@ -92,14 +91,6 @@ def test_a_run_name_in_a_plotly_legend_is_text_not_a_link():
     name = compare.label(run, [])
     assert "<" not in name and ">" not in name
     assert name == '&lt;a href="http://evil.example"&gt;x&lt;/a&gt; &amp; &lt;b&gt;y&lt;/b&gt;'
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCHXP_DATA_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 def test_a_run_named_with_markdown_is_shown_as_text_on_the_runs_page(data_dir):
