@@ -44,7 +44,7 @@ def put_all(values: dict) -> None:
         put(key, value)
 
 
-def _widget(kind, label: str, key: str, choices: list | None = None, **kw):
+def widget(kind, label: str, key: str, choices: list | None = None, **kw):
     """A widget bound to setting ``key``.
 
     Streamlit forgets a widget's state on pages where it is not drawn, so the value lives
@@ -68,14 +68,14 @@ def _widget(kind, label: str, key: str, choices: list | None = None, **kw):
     return st.session_state[key]
 
 
-def _select(label: str, key: str, choices: list, labels: dict | None = None, **kw):
+def select(label: str, key: str, choices: list, labels: dict | None = None, **kw):
     fmt = (lambda v: labels.get(v, v)) if labels else str
-    return _widget(st.selectbox, label, key, choices, format_func=fmt, **kw)
+    return widget(st.selectbox, label, key, choices, format_func=fmt, **kw)
 
 
 def _data_section() -> dict:
     labels = {k: v.label for k, v in DATASETS.items()}
-    raw = {"dataset": _select("Dataset", "data.dataset", list(DATASETS), labels)}
+    raw = {"dataset": select("Dataset", "data.dataset", list(DATASETS), labels)}
     info = DATASETS[raw["dataset"]]
     st.caption(info.description)
     if raw["dataset"] == "csv":
@@ -83,24 +83,24 @@ def _data_section() -> dict:
 
         raw.update(table_upload.section())
     elif raw["dataset"] not in FIXED_SAMPLES:  # generated here: its size and noise are ours
-        raw["n_samples"] = _widget(
+        raw["n_samples"] = widget(
             st.slider, "Samples", "data.n_samples", **ranges.widget("data.n_samples")
         )
-        raw["noise"] = _widget(st.slider, "Noise", "data.noise", **ranges.widget("data.noise"))
+        raw["noise"] = widget(st.slider, "Noise", "data.noise", **ranges.widget("data.noise"))
     if info.task == CLASSIFICATION and not info.classes and raw["dataset"] != "csv":
         classes = ranges.WIDGETS["data.n_classes"]
-        raw["n_classes"] = _widget(
+        raw["n_classes"] = widget(
             st.slider,
             "Classes",
             "data.n_classes",
             min_value=max(classes.low, info.min_classes),
             max_value=classes.high,
         )
-    raw["val_fraction"] = _widget(
+    raw["val_fraction"] = widget(
         st.slider, "Validation fraction", "data.val_fraction", **ranges.widget("data.val_fraction")
     )
-    raw["seed"] = int(_widget(st.number_input, "Data seed", "data.seed", min_value=0, step=1))
-    raw["standardize"] = _widget(st.checkbox, "Standardise features", "data.standardize")
+    raw["seed"] = int(widget(st.number_input, "Data seed", "data.seed", min_value=0, step=1))
+    raw["standardize"] = widget(st.checkbox, "Standardise features", "data.standardize")
     return raw
 
 
@@ -115,16 +115,16 @@ def _model_section(image: bool) -> dict:
     kinds = {"mlp": "MLP", "cnn": "small CNN"}
     _frozen_note()
     return {
-        "kind": _select("Architecture", "model.kind", ["mlp", "cnn"] if image else ["mlp"], kinds),
-        "hidden": _widget(
+        "kind": select("Architecture", "model.kind", ["mlp", "cnn"] if image else ["mlp"], kinds),
+        "hidden": widget(
             st.text_input,
             "Hidden sizes",
             "model.hidden",
             help="Comma-separated widths of the hidden layers, e.g. 32,32",
         ),
-        "activation": _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS)),
-        "dropout": _widget(st.slider, "Dropout", "model.dropout", **ranges.widget("model.dropout")),
-        "batch_norm": _widget(st.checkbox, "Batch norm", "model.batch_norm"),
+        "activation": select("Activation", "model.activation", list(cfgmod.ACTIVATIONS)),
+        "dropout": widget(st.slider, "Dropout", "model.dropout", **ranges.widget("model.dropout")),
+        "batch_norm": widget(st.checkbox, "Batch norm", "model.batch_norm"),
         # Chosen on the Autograd Inspector page; kept here so Train uses it.
         "frozen": tuple(get("model.frozen")),
     }
@@ -135,9 +135,9 @@ def _train_section(task: str, classes: int) -> dict:
         k for k, s in LOSSES.items() if s.task == task and (not s.binary_only or classes == 2)
     ]
     raw = {
-        "loss": _select("Loss", "train.loss", usable, {k: s.label for k, s in LOSSES.items()}),
-        "optimizer": _select("Optimizer", "train.optimizer", list(OPTIMIZERS), OPTIMIZERS),
-        "lr": _widget(
+        "loss": select("Loss", "train.loss", usable, {k: s.label for k, s in LOSSES.items()}),
+        "optimizer": select("Optimizer", "train.optimizer", list(OPTIMIZERS), OPTIMIZERS),
+        "lr": widget(
             st.number_input,
             "Learning rate",
             "train.lr",
@@ -147,12 +147,12 @@ def _train_section(task: str, classes: int) -> dict:
         ),
     }
     if raw["optimizer"] in MOMENTUM_OPTIMIZERS:
-        raw["momentum"] = _widget(
+        raw["momentum"] = widget(
             st.slider, "Momentum", "train.momentum", **ranges.widget("train.momentum")
         )
     if raw["optimizer"] == "sgd":
-        raw["nesterov"] = _widget(st.checkbox, "Nesterov", "train.nesterov")
-    raw["weight_decay"] = _widget(
+        raw["nesterov"] = widget(st.checkbox, "Nesterov", "train.nesterov")
+    raw["weight_decay"] = widget(
         st.number_input,
         "Weight decay",
         "train.weight_decay",
@@ -160,17 +160,17 @@ def _train_section(task: str, classes: int) -> dict:
         format="%.4f",
         step=0.0001,
     )
-    raw["batch_size"] = int(_widget(st.number_input, "Batch size", "train.batch_size", step=1))
-    raw["epochs"] = int(_widget(st.number_input, "Epochs", "train.epochs", step=1))
-    raw["endless"] = _widget(
+    raw["batch_size"] = int(widget(st.number_input, "Batch size", "train.batch_size", step=1))
+    raw["epochs"] = int(widget(st.number_input, "Epochs", "train.epochs", step=1))
+    raw["endless"] = widget(
         st.checkbox,
         "Until paused (no epoch limit)",
         "train.endless",
         help="Train on and on, like TensorFlow Playground, until Stop.",
     )
-    raw["device"] = _select("Device", "train.device", available_devices())
+    raw["device"] = select("Device", "train.device", available_devices())
     raw["seed"] = int(
-        _widget(
+        widget(
             st.number_input,
             "Seed",
             "train.seed",
@@ -184,7 +184,7 @@ def _train_section(task: str, classes: int) -> dict:
 
 def _pitfalls(label: str = "Mistakes") -> tuple[str, ...]:
     return tuple(
-        _widget(
+        widget(
             st.multiselect,
             label,
             "train.pitfalls",
@@ -232,13 +232,13 @@ def presenter_bar() -> tuple[RunConfig | None, str]:
     cols = st.columns([2, 1.4, 1.4, 1.4, 3])
     labels = {k: v.label for k, v in DATASETS.items()}
     with cols[0]:
-        _select("Dataset", "data.dataset", list(DATASETS), labels)
+        select("Dataset", "data.dataset", list(DATASETS), labels)
     with cols[1]:
-        _widget(st.text_input, "Hidden sizes", "model.hidden")
+        widget(st.text_input, "Hidden sizes", "model.hidden")
     with cols[2]:
-        _select("Activation", "model.activation", list(cfgmod.ACTIVATIONS))
+        select("Activation", "model.activation", list(cfgmod.ACTIVATIONS))
     with cols[3]:
-        _widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001)
+        widget(st.number_input, "Learning rate", "train.lr", format="%.4f", step=0.001)
     with cols[4]:
         _pitfalls("Pitfalls")
     return from_state()

@@ -67,10 +67,10 @@ def section() -> dict:
         "this server: a link to these settings works here, but the data do not travel in it."
     )
     columns = list(frame.columns)
-    target = settings._select("Target (to predict)", "data.target", columns)
+    target = settings.select("Target (to predict)", "data.target", columns)
     numeric = [c for c in tables.numeric_columns(frame) if c != target]
-    features = settings._widget(st.multiselect, "Features", "data.features", options=numeric)
-    task = settings._select("Task", "data.task", list(TASKS), TASKS)
+    features = settings.widget(st.multiselect, "Features", "data.features", options=numeric)
+    task = settings.select("Task", "data.task", list(TASKS), TASKS)
     if task == "":
         st.caption(f"Inferred: {tables.infer_task(frame[target])}.")
     try:
