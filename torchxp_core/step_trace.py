@@ -8,6 +8,7 @@ loop ran ``zero_grad()`` (unless a pitfall left it out), forward, loss, ``backwa
 """
 
 import inspect
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -79,6 +80,7 @@ class StepTrace:
         }
 
 
+@lru_cache(maxsize=4)  # read on every chart tick of a paused run: the source never changes
 def stage_lines(run_phase) -> dict[str, int]:
     """Line numbers (within ``run_phase``'s source, as the code panel numbers them) of each
     stage's call, found by the call itself."""
