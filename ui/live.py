@@ -7,18 +7,17 @@ GPU-less Chromium). The first chart row (step loss and the model's picture) is w
 projector must show without scrolling; everything else sits below it.
 """
 
-import pandas as pd
 import streamlit as st
 
 from torchxp_core import config as cfgmod
-from torchxp_core import outcome, params, pitfalls, preview, step_trace, training
+from torchxp_core import outcome, params, pitfalls, preview
 from torchxp_core.config import RunConfig
 from torchxp_core.figures import autograd as autograd_figs
 from torchxp_core.figures import training as figs
 from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
-from ui import presenter, text
+from ui import presenter, step_view, text
 from ui.state import whose
 
 # How often the status line and the charts refresh while a run trains. Each chart tick costs
@@ -235,36 +234,6 @@ def twin_charts(mistake: Run, twin: Run) -> None:
         _chart(fig, "chart-twin-metric")
 
 
-def step_stages(run: Run) -> None:
-    """The last Step's batch, stage by stage, each with its line in run_phase (code panel)."""
-    trace = run.trace
-    if trace is None or run.status not in (Status.PAUSED, Status.STOPPED, Status.FINISHED):
-        return
-    line = step_trace.stage_lines(training.run_phase)
-    batch, outputs = trace["batch"] or {}, trace["outputs"] or {}
-    zero = (
-        "set every `.grad` to None"
-        if trace["zero_grad"]
-        else "**skipped** (a pitfall): `.grad` still holds the earlier batches' sums"
-    )
-    st.subheader(f"Step {run.step:,}, stage by stage")
-    st.markdown(
-        f"1. `optimizer.zero_grad()` (run_phase line {line['zero_grad']}): {zero}\n"
-        f"2. forward (line {line['forward']}): inputs {list(batch.get('shape', ()))} "
-        f"{batch.get('dtype', '')} on {batch.get('device', '')} → outputs "
-        f"{list(outputs.get('shape', ()))}\n"
-        f"3. loss (line {line['loss']}): {trace['loss']:.6g}\n"
-        f"4. `loss.backward()` (line {line['backward']}): adds this batch's gradient to "
-        f"`.grad`, column three\n"
-        f"5. `optimizer.step()` (line {line['step']}): moves each weight by the change shown"
-    )
-    rows = [
-        {**{k: v for k, v in p.items() if k != "grad"}, "shape": " × ".join(map(str, p["shape"]))}
-        for p in trace["params"]
-    ]
-    st.table(pd.DataFrame(rows).set_index("parameter"))  # static: redrawn each tick, no flicker
-
-
 def _ended_rerun(runs: list[Run]) -> None:
     """The runs just ended: one full rerun turns both timers off and the Train button on."""
     if not any(r.active for r in runs) and st.session_state.get("live.polling"):
@@ -401,7 +370,7 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
             epoch_charts(run)
         if twin is not None:
             twin_charts(run, twin)
-        step_stages(run)
+        step_view.show(run)
         frozen_change(run)
         _ended_rerun(runs)
 

@@ -1,0 +1,38 @@
+"""The last Step's batch, stage by stage, each with its line of run_phase (the code panel's
+numbering): the seed's pipeline as a debugger."""
+
+import pandas as pd
+import streamlit as st
+
+from torchxp_core import step_trace, training
+from torchxp_core.runner import Run, Status
+
+
+def show(run: Run) -> None:
+    """The last Step's batch, stage by stage, each with its line in run_phase (code panel)."""
+    trace = run.trace
+    if trace is None or run.status not in (Status.PAUSED, Status.STOPPED, Status.FINISHED):
+        return
+    line = step_trace.stage_lines(training.run_phase)
+    batch, outputs = trace["batch"] or {}, trace["outputs"] or {}
+    zero = (
+        "set every `.grad` to None"
+        if trace["zero_grad"]
+        else "**skipped** (a pitfall): `.grad` still holds the earlier batches' sums"
+    )
+    st.subheader(f"Step {run.step:,}, stage by stage")
+    st.markdown(
+        f"1. `optimizer.zero_grad()` (run_phase line {line['zero_grad']}): {zero}\n"
+        f"2. forward (line {line['forward']}): inputs {list(batch.get('shape', ()))} "
+        f"{batch.get('dtype', '')} on {batch.get('device', '')} → outputs "
+        f"{list(outputs.get('shape', ()))}\n"
+        f"3. loss (line {line['loss']}): {trace['loss']:.6g}\n"
+        f"4. `loss.backward()` (line {line['backward']}): adds this batch's gradient to "
+        f"`.grad`, column three\n"
+        f"5. `optimizer.step()` (line {line['step']}): moves each weight by the change shown"
+    )
+    rows = [
+        {**{k: v for k, v in p.items() if k != "grad"}, "shape": " × ".join(map(str, p["shape"]))}
+        for p in trace["params"]
+    ]
+    st.table(pd.DataFrame(rows).set_index("parameter"))  # static: redrawn each tick, no flicker
