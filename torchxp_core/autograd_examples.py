@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from torchxp_core.graph import Graph, trace
+
 
 @dataclass
 class Built:
@@ -300,3 +302,46 @@ def accumulation(key: str, values=None, requires_grad=None, option=None) -> list
         g1, g2 = row.pop("_g1"), row.pop("_g2")
         row["call 2 = 2 × call 1"] = bool(torch.allclose(g2, 2 * g1))
     return list(rows.values())
+
+
+@dataclass
+class Played:
+    """One run of an example as the page shows it: tensors, graph, and backward's outcome."""
+
+    built: Built
+    graph: Graph  # traced before backward, while the ops' saved tensors still exist
+    backward_error: str | None  # None: backward was not asked for; "": it ran
+
+
+def play(key: str, values: dict, requires_grad: dict, option, backward_now: bool) -> Played:
+    """Build example ``key``, trace its graph, then call backward if asked (in that order)."""
+    built = build(key, values, requires_grad, option)
+    traced = trace(built.tensors)
+    return Played(built, traced, backward(built) if backward_now else None)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Autograd's rules tried on one example: a second backward, and gradients adding up."""
+
+    first_error: str  # backward cannot run on this variant at all
+    second_error: str  # a second backward without retain_graph; "" when torch ran it
+    saved: int  # tensors the ops saved for backward
+    accumulation: list[dict]  # each leaf's .grad after two backward(retain_graph=True) calls
+    accumulation_error: str
+
+    @property
+    def doubled(self) -> bool:
+        return all(row["call 2 = 2 × call 1"] for row in self.accumulation)
+
+
+def rules(key: str, values: dict, requires_grad: dict, option) -> Rules:
+    first, second = second_backward(key, values, requires_grad, option)
+    if first:
+        return Rules(first, "", 0, [], "")
+    saved = 0 if second else saved_for_backward(key, values, requires_grad, option)
+    try:
+        rows, error = accumulation(key, values, requires_grad, option), ""
+    except ValueError as exc:
+        rows, error = [], str(exc)
+    return Rules("", second, saved, rows, error)

@@ -5,16 +5,18 @@ parameter table, the graph and the optimizer's count shown before a run are the 
 A run's history comes from its ``ParamSnapshot`` per epoch (``metrics.py``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from torchxp_core.config import RunConfig
-from torchxp_core.data import Dataset
+from torchxp_core.config import RunConfig, layers_with_parameters
+from torchxp_core.data import DATASETS, Dataset
+from torchxp_core.graph import Graph, model_tensors, trace
 from torchxp_core.metrics import ParamSnapshot
+from torchxp_core.models import trainable_layers
 from torchxp_core.training import Setup, prepare
 
 PREVIEW_BATCH = 8  # samples in the one forward/backward pass of the preview
@@ -48,6 +50,29 @@ def live_preview(
     setup.model.load_state_dict({name: torch.from_numpy(a) for name, a in state.items()})
     inputs, targets = setup.tensors["train"]
     return Preview(setup, inputs[:batch], targets[:batch])
+
+
+@dataclass
+class ModelView:
+    """A model to look at: its preview, the layers that can be frozen, and the frozen ones."""
+
+    preview: Preview
+    layers: list[str]
+    frozen: list[str]
+
+
+def lab_model(cfg: RunConfig, wanted_frozen) -> ModelView:
+    """The model the Training Lab would build now, frozen as asked where those layers exist."""
+    layers = list(layers_with_parameters(cfg.model, DATASETS[cfg.data.dataset].image))
+    frozen = [name for name in wanted_frozen if name in layers]
+    pv = preview(replace(cfg, model=replace(cfg.model, frozen=tuple(frozen))))
+    return ModelView(pv, layers, frozen)
+
+
+def run_model(cfg: RunConfig, data: Dataset, weights: ParamSnapshot) -> ModelView:
+    """A run's model at one moment (``live_preview``); its frozen layers are the run's own."""
+    pv = live_preview(cfg, data, weights)
+    return ModelView(pv, trainable_layers(pv.setup.model), list(cfg.model.frozen))
 
 
 def one_backward(model: nn.Module, loss: torch.Tensor) -> None:
@@ -158,3 +183,28 @@ def values_at(history: list[ParamSnapshot], epoch: int, name: str, kind: str) ->
         raise ValueError(f"This run has no parameter '{name}'.")
     values = getattr(snap, kind)[name]
     return None if values is None else values.ravel()
+
+
+@dataclass
+class Inspection:
+    """One forward, loss and backward of a preview: the graph and what the parameters say."""
+
+    graph: Graph  # traced before backward frees the saved tensors
+    loss: float
+    total: Counts  # parameters in the model
+    trains: Counts  # parameters the optimizer updates
+    table: list[dict]  # param_table after the backward
+
+
+def inspect(pv: Preview) -> Inspection:
+    model = pv.setup.model
+    tensors, named = model_tensors(model, pv.setup.criterion, pv.inputs, pv.targets)
+    traced = trace(tensors, named)
+    one_backward(model, tensors["loss"])
+    return Inspection(
+        traced,
+        tensors["loss"].item(),
+        count(model.parameters()),
+        optimizer_count(pv.setup.optimizer),
+        param_table(model),
+    )
