@@ -6,6 +6,7 @@ import streamlit as st
 from torchxp_core.devices import available_devices, describe
 from torchxp_core.figures import lessons as figs
 from torchxp_core.lessons import dtypes, layout
+from torchxp_core.loss_lab.cross_entropy import label_dtype_table
 from ui.navigation import ensure_app
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
@@ -98,7 +99,7 @@ st.markdown(f"With `x.float()` first, the output is `{mismatch.fixed_output_dtyp
 
 st.subheader("Which label dtypes does CrossEntropyLoss accept today?")
 st.caption("Labels of shape (N,) as class indices, logits (N, C) float32, tried just now.")
-st.dataframe(dtypes.ce_label_dtypes(device), hide_index=True, width="stretch")
+st.dataframe(label_dtype_table(device=device), hide_index=True, width="stretch")
 
 st.header("2 · [B, H, W, C] vs [B, C, H, W]")
 images = layout.colour_batch()

@@ -256,21 +256,28 @@ def test_temperature_sweep_is_torchs_softmax_and_loss_per_temperature() -> None:
     assert frame[["p0", "p1", "p2", "p3"]].iloc[-1].max() < 0.35  # T = 10: near 1/C
 
 
-def test_target_dtype_table_is_what_torch_does_now() -> None:
-    table = cross_entropy.target_dtype_table(LOGITS, 1)
+def test_label_dtype_table_is_what_torch_does_now() -> None:
+    table = cross_entropy.label_dtype_table([LOGITS], [1])
     x = torch.tensor(LOGITS, dtype=torch.float32).reshape(1, -1)
-    assert len(table) == len(cross_entropy.TARGET_DTYPES)
-    for dtype, row in zip(cross_entropy.TARGET_DTYPES, table.itertuples(index=False), strict=True):
+    assert len(table) == len(cross_entropy.LABEL_DTYPES)
+    for dtype, row in zip(cross_entropy.LABEL_DTYPES, table.itertuples(index=False), strict=True):
         assert row[0] == str(dtype).removeprefix("torch.")
         try:
             value = nn.CrossEntropyLoss()(x, torch.tensor([1]).to(dtype)).item()
         except Exception as exc:
             assert not row.accepted
-            assert row.result == f"{type(exc).__name__}: {exc}"
+            assert row[3] == f"{type(exc).__name__}: {exc}"
         else:
-            assert row.accepted
-            assert row.result == f"loss = {value:.6f}"
+            assert row.accepted and row[3] == ""
+            assert row.loss == pytest.approx(value)
     assert table.iloc[0]["accepted"]  # int64, the note's rule, is always accepted
+
+
+def test_label_dtype_table_by_default_is_the_lessons_batch_of_four() -> None:
+    table = cross_entropy.label_dtype_table().set_index("label dtype")
+    logits = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    expected = nn.CrossEntropyLoss()(logits, torch.tensor([0, 2, 1, 2])).item()
+    assert table.loc["int64", "loss"] == pytest.approx(expected)
 
 
 def test_out_of_range_table_is_what_torch_does_now() -> None:

@@ -86,8 +86,8 @@ def test_out_of_range_class_is_an_error_sentence_with_torchs_words(at: AppTest) 
 
 
 def test_dtype_table_on_the_page_is_what_torch_does(at: AppTest) -> None:
-    table = next(df.value for df in at.dataframe if "target dtype" in df.value.columns)
-    accepted = dict(zip(table["target dtype"], table["accepted"], strict=True))
+    table = next(df.value for df in at.dataframe if "label dtype" in df.value.columns)
+    accepted = dict(zip(table["label dtype"], table["accepted"], strict=True))
     x = torch.zeros(1, 4)
     for name, ok in accepted.items():
         try:

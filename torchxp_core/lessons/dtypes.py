@@ -1,8 +1,8 @@
 """Lesson #1, data types: float32 is the default and the fast path; labels must be long.
 
 Everything is measured on the device passed in: matmul and training-step times per dtype,
-bytes per element, what a float64 batch does to a float32 model, and which label dtypes
-CrossEntropyLoss accepts in the installed torch.
+bytes per element, and what a float64 batch does to a float32 model. Which label dtypes
+CrossEntropyLoss accepts is ``loss_lab.cross_entropy.label_dtype_table``, for both pages.
 """
 
 from dataclasses import dataclass, field
@@ -15,8 +15,6 @@ from torch import nn
 from torchxp_core.lessons.timing import measure_many
 
 FLOAT_DTYPES = ("float32", "float64")
-# The label dtypes the note's rule is about: long is required, "a future version may accept int".
-LABEL_DTYPES = ("int64", "int32", "int16", "uint8", "float32")
 MEMORY_DTYPES = ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int8", "bool")
 
 
@@ -209,22 +207,3 @@ def float64_into_float32_model(device: str = "cpu") -> MismatchResult:
         error = str(exc)
     fixed = model(x.float())
     return MismatchResult(str(x.dtype), str(model.weight.dtype), error, str(fixed.dtype))
-
-
-def ce_label_dtypes(device: str = "cpu", dtypes=LABEL_DTYPES) -> pd.DataFrame:
-    """Try CrossEntropyLoss with (N,) class-index labels of each dtype; torch decides."""
-    torch.manual_seed(0)
-    logits = torch.randn(4, 3, device=device)  # (N, C)
-    labels = torch.tensor([0, 2, 1, 2], device=device)  # (N,) class indices
-    criterion = nn.CrossEntropyLoss()
-    rows = []
-    for name in dtypes:
-        target = labels.to(_dtype(name))
-        try:
-            loss = criterion(logits, target).item()
-            rows.append({"label dtype": name, "accepted": True, "loss": loss, "torch says": ""})
-        except (RuntimeError, TypeError) as exc:
-            rows.append(
-                {"label dtype": name, "accepted": False, "loss": None, "torch says": str(exc)}
-            )
-    return pd.DataFrame(rows)

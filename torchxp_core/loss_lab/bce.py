@@ -191,3 +191,27 @@ def gradients(y: float, n: int = 400) -> pd.DataFrame:
             "formula_dz": 1 / (1 + np.exp(-zv)) - y,
         }
     )
+
+
+def clamp_note(pt: Point) -> str:
+    """What the clamp did at one point, when it decided the value."""
+    clamp = log_clamp(pt.dtype)
+    return (
+        f"The formula says {pt.formula_loss:.4g}, torch says {pt.torch_loss:g}: BCELoss clamps "
+        f"log h and log(1 − h) at {clamp:g}, so one sample costs at most {-clamp:g}, and "
+        f"autograd's dL/dh here is {pt.torch_grad:.4g}"
+        + (", finite. " if np.isfinite(pt.torch_grad) else ". ")
+        + "The table below shows where the clamp starts."
+    )
+
+
+def gradient_note(pt: Point, grads: pd.DataFrame) -> str:
+    """dL/dh at the point, and how bounded dL/dz is through a sigmoid (from ``gradients``)."""
+    dz_gap = float(np.abs(grads["torch_dz"] - grads["formula_dz"]).max())
+    return (
+        f"At the sliders, autograd's **dL/dh = {pt.torch_grad:.6g}**, the closed form "
+        f"−y/h + (1−y)/(1−h) = **{pt.formula_grad:.6g}**. Through a sigmoid, h = σ(z), "
+        f"autograd's |dL/dz| is at most {grads['torch_dz'].abs().max():.4f} over "
+        f"z ∈ [{grads['z'].min():g}, {grads['z'].max():g}] and matches σ(z) − y to "
+        f"{dz_gap:.1e}: bounded, which is one reason to end on logits."
+    )

@@ -64,3 +64,17 @@ def dtype_shape_table(name: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def summary(name: str, table: pd.DataFrame) -> str:
+    """``dtype_shape_table``'s outcome in a sentence: what the loss refused, what it warned on."""
+    label = LOSSES[name].label
+    refused = table[~table["accepted"]]
+    warned = table[table["accepted"] & table["warned"]]
+    parts = [f"input {r.input} against target {r.target}" for r in refused.itertuples()]
+    said = f"{label} refused {'; '.join(parts)}" if parts else f"{label} refused none of these"
+    if len(warned):
+        said += "; it warned, and went on, for " + "; ".join(
+            f"input {r.input} against target {r.target}" for r in warned.itertuples()
+        )
+    return said + "."

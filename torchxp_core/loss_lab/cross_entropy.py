@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from torchxp_core.loss_lab.attempt import attempt
+from torchxp_core.loss_lab.attempt import agreeing_digits, attempt
 from torchxp_core.losses import LOSSES
 
 
@@ -91,26 +91,31 @@ def temperature_sweep(logits: np.ndarray, target: int, n: int = 121) -> pd.DataF
     return frame
 
 
-TARGET_DTYPES = (
+LABEL_DTYPES = (
     torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool,
     torch.float32, torch.float64,
 )  # fmt: skip
 
 
-def target_dtype_table(logits: np.ndarray, target: int) -> pd.DataFrame:
-    """Class-index targets of shape (1,) in each dtype, tried against the installed torch.
+def label_dtype_table(logits=None, labels=(0, 2, 1, 2), device: str = "cpu") -> pd.DataFrame:
+    """Class-index labels of shape (N,) in each dtype through CrossEntropyLoss, on this torch.
 
-    Columns: dtype, accepted, result (the loss, or torch's error message verbatim).
+    ``logits``: (N, C), used as float32; by default N samples of 3 classes drawn with seed 0.
+    Columns: label dtype, accepted, loss, torch says (its error verbatim, or "").
     """
-    x = torch.tensor(np.asarray(logits, dtype=np.float32)).reshape(1, -1)
+    if logits is None:
+        logits = torch.randn(len(labels), 3, generator=torch.Generator().manual_seed(0))
+    x = torch.as_tensor(np.asarray(logits, dtype=np.float32)).reshape(len(labels), -1).to(device)
+    y = torch.tensor(list(labels), device=device)
     rows = []
-    for dtype in TARGET_DTYPES:
-        got = attempt(lambda dtype=dtype: _ce()(x, torch.tensor([target]).to(dtype)))
+    for dtype in LABEL_DTYPES:
+        got = attempt(lambda dtype=dtype: _ce()(x, y.to(dtype)))
         rows.append(
             {
-                "target dtype": str(dtype).removeprefix("torch."),
+                "label dtype": str(dtype).removeprefix("torch."),
                 "accepted": got.ok,
-                "result": f"loss = {got.value.item():.6f}" if got.ok else got.error,
+                "loss": got.value.item() if got.ok else None,
+                "torch says": got.error or "",
             }
         )
     return pd.DataFrame(rows)
@@ -217,3 +222,26 @@ def ignored_sample(n_classes: int) -> Ignored:
     alone = loss(z[:1], torch.tensor([0])).item()
     with_ignored = got.value.item() if got.ok else float("nan")
     return Ignored(loss.ignore_index, with_ignored, alone, got.ok and with_ignored == alone)
+
+
+def ignored_note(ig: Ignored) -> str:
+    """What ignore_index's default did to a batch with one sample labelled with it."""
+    return f"{ig.ignore_index} is `ignore_index`'s default: " + (
+        f"the loss with that sample ({ig.with_ignored:.6f}) equals the loss of the other "
+        "sample alone, so it is skipped, not an error."
+        if ig.skipped
+        else f"the loss with it is {ig.with_ignored:.6f}, without it {ig.first_alone:.6f}."
+    )
+
+
+def probability_note(pt: ProbabilityTargets) -> str:
+    """Did torch read the float (1, C) target as class probabilities?"""
+    if agreeing_digits(pt.probability_loss, pt.formula) >= 10:
+        return "torch read the float target as class probabilities: its loss equals −Σ q_k log p_k."
+    return "torch's loss for the float target is not −Σ q_k log p_k here."
+
+
+def smoothing_latex(pt: ProbabilityTargets) -> str:
+    """The smoothed target q in LaTeX, its values to 4 decimals."""
+    values = ", ".join(f"{v:.4f}" for v in pt.q)
+    return rf"q = (1-\varepsilon)\,\mathrm{{onehot}}(t) + \varepsilon / C = [{values}]"

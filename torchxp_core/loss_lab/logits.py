@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from torchxp_core.loss_lab.attempt import agreeing_digits
 from torchxp_core.loss_lab.bce import DTYPES, log_clamp
 from torchxp_core.losses import LOSSES
 
@@ -157,3 +158,39 @@ def pos_weight_ratios(frame: pd.DataFrame) -> dict[float, float]:
         weighted = part[part["pos_weight"] == chosen]["torch"].to_numpy()
         ratios[float(y)] = float(np.median(weighted / base))
     return ratios
+
+
+def saturation_note(y: float, sats: list[Saturation]) -> str:
+    """A confidently wrong logit in each dtype, as Markdown: the two-step loss against the fused."""
+    lines = []
+    for sat in sats:
+        rounded = "rounds to exactly" if sat.sigmoid_is_exact_label else "is"
+        lines.append(
+            f"- **{sat.dtype}**, z = {sat.z:g}: σ(z) {rounded} {sat.sigmoid:.4g}; "
+            f"`nn.Sigmoid()` + `nn.BCELoss()` returns **{sat.two_step:.6g}**"
+            + (" (BCELoss's clamp)" if sat.clamp_hit else "")
+            + f", `BCEWithLogitsLoss` **{sat.fused:.6g}**, the exact loss {sat.exact:.6g}."
+        )
+    fused_exact = all(agreeing_digits(sat.fused, sat.exact) >= 6 for sat in sats)
+    lines.append(
+        "\n`BCEWithLogitsLoss` is given z itself, not σ(z), and "
+        + ("matched the exact loss in every dtype." if fused_exact else "missed the exact loss.")
+    )
+    return f"A confidently wrong logit with y = {y:g}, tried now:\n" + "\n".join(lines)
+
+
+def parting_note(part: Parting) -> str:
+    """Where sigmoid + BCELoss leaves the exact loss in one dtype (``part.z`` is not None)."""
+    return (
+        f"**{part.dtype}**: sigmoid + BCELoss parts at z = {part.z:g}, returning "
+        f"{part.loss:.6g} where the exact loss is {part.exact:.6g}. The fused loss's "
+        f"worst error over the sweep: {part.fused_max_error:.1e}."
+    )
+
+
+def pos_weight_note(pos_weight: float, ratio: dict[float, float]) -> str:
+    return (
+        f"With `pos_weight` = {pos_weight:g}, torch's loss at y = 1 is **{ratio[1.0]:.4g}×** the "
+        f"unweighted one and at y = 0 **{ratio[0.0]:.4g}×**: each positive counts p times. "
+        "With rare positives, p = negatives / positives balances the classes."
+    )

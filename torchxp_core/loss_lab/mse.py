@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from torchxp_core.loss_lab.attempt import attempt
+from torchxp_core.loss_lab.attempt import agreeing_digits, attempt
 from torchxp_core.losses import LOSSES
 
 
@@ -50,3 +50,32 @@ def broadcast(n: int = 8, noise: float = 0.3, seed: int = 0) -> Broadcast:
         wrong.value.item() if wrong.ok else None, float(squared.mean()), wrong.warnings,
         wrong.error, right.value.item(), float(np.diag(squared).mean()), right.warnings,
     )  # fmt: skip
+
+
+def broken_code(bc: Broadcast) -> str:
+    return (
+        f"pred.shape   = {bc.input_shape}\ntarget.shape = {bc.target_shape}\n"
+        f"(pred - target).shape = {bc.diff_shape}\nnn.MSELoss()(pred, target)"
+    )
+
+
+def fixed_code(bc: Broadcast) -> str:
+    return (
+        f"pred.squeeze(1).shape = {(len(bc.target),)}\ntarget.shape          = {bc.target_shape}\n"
+        "nn.MSELoss()(pred.squeeze(1), target)"
+    )
+
+
+def broadcast_note(bc: Broadcast) -> str:
+    """What torch did with the mismatched shapes (``bc.wrong`` is not None)."""
+    cells = bc.diff_shape[0] * bc.diff_shape[1]
+    mean_of_all = agreeing_digits(bc.wrong, bc.wrong_formula) >= 5
+    return (
+        f"torch {'warned, then' if bc.warnings else 'said nothing and'} went on: "
+        f"{bc.input_shape} against {bc.target_shape} broadcast to {bc.diff_shape}, "
+        + (
+            f"and the loss is the mean of all {cells} cells below."
+            if mean_of_all
+            else f"and the loss is not the mean of the {cells} cells below."
+        )
+    )
