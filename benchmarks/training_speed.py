@@ -170,8 +170,6 @@ def bookkeeping() -> None:
 
     def per_step_extras():
         w.checkpoint()
-        with s.own_rng():
-            pass
         w.on_step(0.5)
         [].append(x.detach())
 

@@ -7,11 +7,10 @@ loop ran ``zero_grad()`` (unless a pitfall left it out), forward, loss, ``backwa
 ``step()``; the differences are what each stage did.
 """
 
-import inspect
-from functools import lru_cache
-
 import numpy as np
 import torch
+
+from torchxp_core.loop_source import Listing
 
 SMALL = 64  # tensors up to this many values are sent whole (a heatmap of .grad)
 
@@ -80,19 +79,24 @@ class StepTrace:
         }
 
 
-@lru_cache(maxsize=4)  # read on every chart tick of a paused run: the source never changes
-def stage_lines(run_phase) -> dict[str, int]:
-    """Line numbers (within ``run_phase``'s source, as the code panel numbers them) of each
-    stage's call, found by the call itself."""
-    calls = {
-        "zero_grad": ".zero_grad()",
-        "forward": "s.model(inputs)",
-        "loss": "s.criterion(",
-        "backward": ".backward()",
-        "step": ".step()",
-    }
-    lines = inspect.getsource(run_phase).splitlines()
+# Each stage's call, as it reads in loop_source's text of train_epoch (a forgotten
+# zero_grad() is the pitfall's comment line, which names the call it leaves out).
+STAGE_CALLS = {
+    "zero_grad": "zero_grad()",
+    "forward": "= model(inputs)",
+    "loss": "= criterion(",
+    "backward": ".backward()",
+    "step": "optimizer.step()",
+}
+
+
+def stage_lines(listing: Listing) -> dict[str, tuple[int, str]]:
+    """(line number, line) in ``listing`` (loop_source's text, as the code panel numbers
+    it) of each stage's call in train_epoch, found by the call itself."""
+    lines = listing.lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("def train_epoch("))
     found = {}
-    for stage, call in calls.items():
-        found[stage] = next(i for i, line in enumerate(lines, 1) if call in line)
+    for stage, call in STAGE_CALLS.items():
+        number = next(i for i in range(start, len(lines)) if call in lines[i]) + 1
+        found[stage] = (number, lines[number - 1].strip())
     return found

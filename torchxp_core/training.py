@@ -1,29 +1,26 @@
-"""The train/val loop of the seed's pipeline (lesson #11). It reports; it never draws.
+"""A run's setup and epochs around the seed's pipeline (lesson #11). It reports; it never draws.
 
-``run_phase`` is the loop the Training Lab shows on the page, so it is kept short. Each
-deliberate mistake of the pitfall switches is a branch marked ``# PITFALL <name>``: the page
-highlights exactly those lines when a switch is on.
+The loop itself is loop.py, the code the Training Lab shows and Export writes (see
+loop_source.py); here is what surrounds it out of sight: seeding, the batches, pause and
+stop between them, progress reports and the divergence rule.
 """
 
 import itertools
 import math
-import threading
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 from torch import nn
 
+from torchxp_core import loop
 from torchxp_core.config import RunConfig
 from torchxp_core.data import Dataset, make_dataset
 from torchxp_core.losses import REGRESSION, LossSpec
 from torchxp_core.models import build_model
 from torchxp_core.optimizers import build_optimizer
-
-# torch's default generator is process-wide: weight init (manual_seed) and Dropout's masks
-# of runs training at once must take turns on it, or the same seed would not repeat a run.
-_RNG_LOCK = threading.Lock()
+from torchxp_core.run_rng import RNG_LOCK, RunRng, uses_rng
 
 
 class Stopped(Exception):
@@ -65,21 +62,8 @@ class Setup:
     tensors: dict[str, tuple[torch.Tensor, torch.Tensor]]  # phase -> (inputs, targets)
     generator: torch.Generator  # batch order; seeded, so runs repeat exactly
     pitfalls: frozenset[str]
-    rng_state: torch.Tensor | None = None  # the run's own global-RNG state, if it uses one
+    rng: RunRng | None = None  # the run's own stream for Dropout, swapped in by model hooks
     first_loss: float | None = None  # the untrained model's first batch: the divergence yardstick
-
-    @contextmanager
-    def own_rng(self):
-        """Swap this run's RNG state in for the forward pass (only models with Dropout)."""
-        if self.rng_state is None:
-            yield
-            return
-        with _RNG_LOCK:
-            torch.set_rng_state(self.rng_state)
-            try:
-                yield
-            finally:
-                self.rng_state = torch.get_rng_state()
 
     def batches(self, phase: str):
         """Mini-batches by slicing a shuffled index: the fastest way on tensors in memory."""
@@ -100,7 +84,7 @@ class Setup:
 
 def initial_model(cfg: RunConfig, data: Dataset) -> nn.Module:
     """The run's model with the weights its seed gives it, on the cpu."""
-    with _RNG_LOCK:
+    with RNG_LOCK:
         torch.manual_seed(cfg.train.seed)
         return build_model(cfg.model, data.input_shape, data.n_classes, cfg.loss)
 
@@ -113,56 +97,53 @@ def prepare(cfg: RunConfig, data: Dataset | None = None) -> Setup:
     model = initial_model(cfg, data).to(device)
     if "logits_into_bce" in pitfalls:  # PITFALL logits_into_bce: the final Sigmoid left out
         model = model[:-1]
-    tensors = {}
-    for phase, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val)):
-        inputs, targets = torch.from_numpy(x), loss.make_targets(y)
-        if "float64_data" in pitfalls:  # PITFALL float64_data: numpy's default dtype
-            inputs = inputs.double()
-        if "wrong_label_dtype" in pitfalls:  # PITFALL wrong_label_dtype
-            targets = targets.to(torch.int32)
-        if "nhwc_reshape" in pitfalls:  # PITFALL nhwc_reshape: [B, H, W, C] reshaped, not permuted
-            inputs = inputs.permute(0, 2, 3, 1).reshape(inputs.shape)  # scrambles every image
-        if "mse_shape" in pitfalls:  # PITFALL mse_shape: targets (N,) against outputs (N, 1)
-            targets = targets.reshape(-1)
-        tensors[phase] = (inputs.to(device), targets.to(device))
+    tensors = {
+        phase: loop.to_tensors(
+            x, y, loss.target_dtype, loss.class_indices, device, pitfalls.__contains__
+        )
+        for phase, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val))
+    }
     t = cfg.train
     trainable = [p for p in model.parameters() if p.requires_grad]  # frozen layers stay out
     optimizer = build_optimizer(
         t.optimizer, trainable, t.lr, t.weight_decay, t.momentum, t.nesterov, t.device
     )
     generator = torch.Generator().manual_seed(t.seed)
-    random = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
-    rng_state = torch.Generator().manual_seed(t.seed).get_state() if random else None
+    rng = RunRng(t.seed) if uses_rng(model) else None
+    if rng is not None:
+        rng.install(model)
     return Setup(
-        cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls, rng_state
+        cfg, data, model, loss.factory(), optimizer, loss, tensors, generator, pitfalls, rng
     )
 
 
 def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
-    """One pass over the train or val split; returns its mean loss and accuracy/RMSE."""
+    """One pass over the train or val split by loop.py; returns its mean loss and metric."""
+    tally = loop.Tally(_loss_check(phase, s, report))
+    batches, mistake = _between_checkpoints(s.batches(phase), report), s.pitfalls.__contains__
     if phase == "train":
-        s.model.train()  # Dropout active, BatchNorm uses and updates batch statistics
-    elif "forget_eval" not in s.pitfalls:  # PITFALL forget_eval: stays in train mode
-        s.model.eval()  # Dropout off, BatchNorm uses its running statistics
-    track_graph = phase == "train" or "grad_in_val" in s.pitfalls  # PITFALL grad_in_val
-    total_loss, seen_outputs, seen_labels = 0.0, [], []
-    for inputs, labels in s.batches(phase):
-        report.checkpoint()  # pause and stop take effect here, between batches
-        if phase == "train" and "forget_zero_grad" not in s.pitfalls:  # PITFALL forget_zero_grad
-            s.optimizer.zero_grad()  # backward() adds to .grad, so reset it every batch
-        with torch.set_grad_enabled(track_graph):
-            with s.own_rng():  # Dropout's masks come from this run's seed alone
-                outputs = s.model(inputs)
-            scores = outputs  # what the loss is given: raw logits for CE and BCEWithLogits
-            if "softmax_before_ce" in s.pitfalls:  # PITFALL softmax_before_ce
-                scores = outputs.softmax(dim=1)  # CrossEntropyLoss softmaxes again inside
-            if "sigmoid_into_logits_loss" in s.pitfalls:  # PITFALL sigmoid_into_logits_loss
-                scores = outputs.sigmoid()  # BCEWithLogitsLoss applies a sigmoid again inside
-            loss = s.criterion(scores, labels)
-            if phase == "train":
-                loss.backward()  # adds this batch's gradient to .grad of every trainable leaf
-                s.optimizer.step()  # updates the weights from .grad, by the optimizer's rule
-        value = loss.item()
+        loop.train_epoch(s.model, s.criterion, s.optimizer, batches, tally, mistake)
+    else:
+        loop.evaluate(s.model, s.criterion, batches, tally, mistake)
+    n = tally.count
+    if s.loss.task == REGRESSION:
+        return {"loss": tally.total / n, "rmse": math.sqrt(tally.total / n)}
+    predicted = s.loss.predict(torch.cat(tally.outputs))
+    correct = (predicted == torch.cat(tally.labels).reshape(-1)).sum().item()
+    return {"loss": tally.total / n, "accuracy": correct / n}
+
+
+def _between_checkpoints(batches: Iterator, report: Reporter) -> Iterator:
+    """The batches, with pause and stop taking effect before each one."""
+    for batch in batches:
+        report.checkpoint()
+        yield batch
+
+
+def _loss_check(phase: str, s: Setup, report: Reporter):
+    """What each batch's loss goes to: the divergence check, then the progress report."""
+
+    def seen(value: float) -> None:
         if not math.isfinite(value):
             raise Diverged(
                 f"The {phase} loss became {value}: the run diverged. {likely_cause(s.cfg)}"
@@ -170,15 +151,8 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
         if phase == "train":
             s.first_loss = value if s.first_loss is None else s.first_loss
             report.on_step(value)
-        total_loss += value * len(inputs)
-        seen_outputs.append(outputs.detach())  # scored once per epoch: no kernels per batch
-        seen_labels.append(labels)
-    n = len(s.tensors[phase][0])
-    if s.loss.task == REGRESSION:
-        return {"loss": total_loss / n, "rmse": math.sqrt(total_loss / n)}
-    predicted = s.loss.predict(torch.cat(seen_outputs))
-    correct = (predicted == torch.cat(seen_labels).reshape(-1)).sum().item()
-    return {"loss": total_loss / n, "accuracy": correct / n}
+
+    return seen
 
 
 def check_divergence(s: Setup, epoch_loss: float) -> None:

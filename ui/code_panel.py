@@ -1,33 +1,64 @@
-"""Show the loop's real source, with the lines each active pitfall switch changes."""
+"""The loop of the run on screen, as it runs: its pitfall lines highlighted, Step's stages tagged.
 
-import inspect
+The text is loop_source's (the same the exported script runs). st.code cannot highlight a
+line, so the listing is drawn as an escaped <pre>: every character of it goes through
+html.escape, user text included (a run's settings reach it through repr()).
+"""
+
+import html
 
 import streamlit as st
 
-from torchxp_core import retrain_script, training
+from torchxp_core import loop_source, step_trace
 from torchxp_core.config import PITFALLS, RunConfig
+from torchxp_core.loop_source import Listing
+
+_PRE = (
+    "font-family: 'Source Code Pro', monospace; font-size: 15px; line-height: 1.45; "
+    "background: #f6f7f9; color: #1f2329; padding: 0.6em 0; border-radius: 6px; "
+    "overflow-x: auto; margin: 0;"
+)
+_MISTAKE = "background: #ffe08a; box-shadow: inset 5px 0 #d9480f;"  # seen from the back row
+_GUTTER = "display: inline-block; width: 3.2em; color: #8a919c; text-align: right;"
+_TAG = "float: right; color: #1c7ed6; padding-right: 0.8em;"
 
 
-def pitfall_lines(source: str, pitfalls: tuple[str, ...]) -> list[tuple[int, str]]:
-    """(line number, line) of every line marked '# PITFALL <name>' for an active pitfall."""
-    marks = tuple(f"# PITFALL {name}" for name in pitfalls)
-    return [
-        (number, line.strip())
-        for number, line in enumerate(source.splitlines(), start=1)
-        if marks and any(mark in line for mark in marks)
-    ]
+def pitfall_lines(listing: Listing) -> list[tuple[int, str, str]]:
+    """(line number, pitfall, line) of every line a pitfall on put in the listing."""
+    return [(n, name, listing.lines[n - 1].strip()) for n, name in sorted(listing.marks.items())]
+
+
+def listing_html(listing: Listing, tags: dict[int, str] | None = None) -> str:
+    """The listing as an escaped <pre>, numbered, mistake lines highlighted, ``tags`` (line
+    number -> short text) written at the right of their lines."""
+    tags = tags or {}
+    rows = []
+    for number, line in enumerate(listing.lines, 1):
+        style = "display: block; padding-left: 0.4em;"
+        if number in listing.marks:
+            style += _MISTAKE
+        tag = f'<span style="{_TAG}">{html.escape(tags[number])}</span>' if number in tags else ""
+        rows.append(
+            f'<span style="{style}" data-line="{number}">{tag}'
+            f'<span style="{_GUTTER}">{number}</span>  {html.escape(line)}</span>'
+        )
+    return f'<pre style="{_PRE}"><code>{"".join(rows)}</code></pre>'
 
 
 def show(config: RunConfig | None) -> None:
-    """The source of ``prepare``, ``fit`` and ``run_phase``, and the lines ``config``'s
-    mistakes change (the config of the run on screen, else the settings Train would use)."""
-    pitfalls = config.train.pitfalls if config else ()
-    with st.expander("The loop that is running (real source of torchxp_core/training.py)"):
-        if config is not None:  # the call prepare() makes, as the exported script writes it
-            st.code(f"optimizer = {retrain_script.optimizer_call(config)}", language="python")
-        for func in (training.prepare, training.fit, training.run_phase):
-            source = inspect.getsource(func)
-            st.code(source, language="python", line_numbers=True)
-            for number, line in pitfall_lines(source, pitfalls):
-                name = line.split("# PITFALL ")[1].split(":")[0].split()[0]
-                st.warning(f"Line {number} changes with **{PITFALLS[name]}**: `{line}`")
+    """The loop of ``config``'s run (the run on screen, else the settings Train would use)."""
+    if config is None:
+        return
+    listing = loop_source.for_run(config)
+    stages = {n: f"Step: {stage}" for stage, (n, _) in step_trace.stage_lines(listing).items()}
+    with st.expander("The loop this run executes (torchxp_core/loop.py, its pitfalls resolved)"):
+        marked = pitfall_lines(listing)
+        for pitfall in dict.fromkeys(name for _, name, _ in marked):
+            numbers = [str(n) for n, name, _ in marked if name == pitfall]
+            where = f"line{'s' if len(numbers) > 1 else ''} {', '.join(numbers)}"
+            st.warning(f"Highlighted, {where}: the mistake **{PITFALLS[pitfall]}**.")
+        st.html(listing_html(listing, stages))
+        st.caption(
+            "The same text as in “Export as script”. Batches, pause/stop, Dropout's seeded "
+            "stream and the progress reports sit around this code, out of sight."
+        )

@@ -1,19 +1,22 @@
-"""The last Step's batch, stage by stage, each with its line of run_phase (the code panel's
-numbering): the seed's pipeline as a debugger."""
+"""The last Step's batch, stage by stage, each with its line of the loop the code panel shows
+(the same numbering): the seed's pipeline as a debugger."""
 
 import pandas as pd
 import streamlit as st
 
-from torchxp_core import step_trace, training
+from torchxp_core import loop_source, step_trace
 from torchxp_core.runner import Run, Status
 
 
 def show(run: Run) -> None:
-    """The last Step's batch, stage by stage, each with its line in run_phase (code panel)."""
+    """The last Step's batch, stage by stage, each with its line in the code panel's loop."""
     trace = run.trace
     if trace is None or run.status not in (Status.PAUSED, Status.STOPPED, Status.FINISHED):
         return
-    line = step_trace.stage_lines(training.run_phase)
+    line = {  # "line 30 `optimizer.zero_grad()`": the number and the code, as the panel shows
+        stage: f"line {n} `{code if code.startswith('pass') else code.split('  #')[0]}`"
+        for stage, (n, code) in step_trace.stage_lines(loop_source.for_run(run.cfg)).items()
+    }
     batch, outputs = trace["batch"] or {}, trace["outputs"] or {}
     zero = (
         "set every `.grad` to None"
@@ -22,14 +25,14 @@ def show(run: Run) -> None:
     )
     st.subheader(f"Step {run.step:,}, stage by stage")
     st.markdown(
-        f"1. `optimizer.zero_grad()` (run_phase line {line['zero_grad']}): {zero}\n"
-        f"2. forward (line {line['forward']}): inputs {list(batch.get('shape', ()))} "
+        f"1. zero_grad ({line['zero_grad']}): {zero}\n"
+        f"2. forward ({line['forward']}): inputs {list(batch.get('shape', ()))} "
         f"{batch.get('dtype', '')} on {batch.get('device', '')} → outputs "
         f"{list(outputs.get('shape', ()))}\n"
-        f"3. loss (line {line['loss']}): {trace['loss']:.6g}\n"
-        f"4. `loss.backward()` (line {line['backward']}): adds this batch's gradient to "
+        f"3. loss ({line['loss']}): {trace['loss']:.6g}\n"
+        f"4. backward ({line['backward']}): adds this batch's gradient to "
         f"`.grad`, column three\n"
-        f"5. `optimizer.step()` (line {line['step']}): moves each weight by the change shown"
+        f"5. step ({line['step']}): moves each weight by the change shown"
     )
     rows = [
         {**{k: v for k, v in p.items() if k != "grad"}, "shape": " × ".join(map(str, p["shape"]))}
