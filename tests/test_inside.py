@@ -61,9 +61,12 @@ def test_each_units_heatmap_is_its_hidden_activation_on_the_grid(activation, bat
             direct = reference[: end + 1](grid.points).numpy()
         assert layer.units == direct.shape[1]
         assert len(layer.activations) == min(direct.shape[1], inside.MAX_UNITS)
-        for j, heatmap in enumerate(layer.activations):
-            np.testing.assert_allclose(heatmap, direct[:, j].reshape(ny, nx), rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(net.layers[0].activations[0], grid.axes[0][None, :].repeat(ny, 0))
+        for j, heatmap in enumerate(layer.activations):  # on the grid's points drawn
+            on_grid = direct[:, j].reshape(ny, nx)[:: net.stride, :: net.stride]
+            np.testing.assert_allclose(heatmap, on_grid, rtol=1e-5, atol=1e-6)
+    x1 = grid.axes[0][None, :].repeat(ny, 0)[:: net.stride, :: net.stride]
+    np.testing.assert_array_equal(net.layers[0].activations[0], x1)
+    assert net.stride == 4 and net.layers[0].activations.shape == (2, 15, 15)  # 14 units: 16 a side
     if batch_norm:
         assert "BatchNorm" in net.eval_note and "Dropout" in net.eval_note
     assert not reference.training  # eval mode, and the view left it so
@@ -92,12 +95,11 @@ def test_the_weights_and_biases_drawn_are_the_snapshots():
     assert any("+12 more" in n for n in notes) and any("20 units" in n for n in notes)
     heatmaps = [t for t in fig["data"] if t["type"] == "heatmap"]
     assert len(heatmaps) == 2 + 3  # a trace per input; one per column of units after them
-    stride = figs._stride(net)
     for trace, layer in zip(heatmaps[2:], net.layers[1:], strict=True):
         tiles = _tiles(trace)  # 8 of 20 drawn, 6, 2
         assert len(tiles) == len(layer.activations)
         for j, (value, colour) in enumerate(tiles):  # what hover says, and what colours it
-            shown = layer.activations[j][::stride, ::stride]
+            shown = layer.activations[j]
             np.testing.assert_array_equal(value, shown)
             scale = max(np.abs(shown).max(), 0.05 * np.abs(layer.activations).max(), 1e-6)
             np.testing.assert_allclose(colour, shown / scale, rtol=1e-6)
@@ -127,8 +129,10 @@ def test_a_one_dimensional_curve_draws_each_unit_as_a_strip():
     cfg = RunConfig(data=DataConfig(dataset="curve", n_samples=100), train=TrainConfig(loss="mse"))
     data = make_dataset(cfg.data)
     net = inside.compute(cfg, data, surface_grid(data, "cpu")).network
-    assert net.layers[0].activations.shape == (1, 1, 200)
-    assert net.layers[-1].activations.shape == (1, 1, 200)
+    assert net.stride == 13  # 200 points, 18 units: 16 drawn per strip
+    assert net.layers[0].activations.shape == (1, 1, 16)
+    assert net.layers[-1].activations.shape == (1, 1, 16)
+    np.testing.assert_array_equal(net.axes[0], surface_grid(data, "cpu").axes[0][::13])
     figs.network_figure(net, "curve")
 
 
@@ -283,3 +287,17 @@ def test_gradient_flow_kept_between_ticks_equals_one_computed_afresh():
                 np.testing.assert_array_equal(kept.grad_norm[layer], fresh.grad_norm[layer])
                 np.testing.assert_array_equal(kept.update_ratio[layer], fresh.update_ratio[layer])
     assert len(cache) == len(history[14:29])  # rows of dropped snapshots are let go
+
+
+def test_a_model_kept_between_ticks_shows_only_the_newest_snapshot():
+    cfg = _moons(hidden=(6, 5), batch_norm=True, dropout=0.2)
+    data = make_dataset(cfg.data)
+    grid = surface_grid(data, "cpu")
+    first, second = (_shaken(inside.rebuild(cfg, data), step) for step in (3, 4))
+    inside.compute(cfg, data, grid, first, [first])  # leaves its model idle for the next tick
+    net = inside.compute(cfg, data, grid, second, [first, second]).network
+    fresh = inside.network(inside.rebuild(cfg, data, second), grid)
+    for drawn, direct in zip(net.layers, fresh.layers, strict=True):
+        np.testing.assert_array_equal(drawn.activations, direct.activations)
+    for drawn, direct in zip(net.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(drawn, direct)

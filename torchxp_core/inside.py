@@ -7,7 +7,9 @@ process, RNG, graph or optimizer. Activations come from forward hooks, in eval m
 off, BatchNorm on its running statistics, as at validation.
 """
 
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from torchxp_core.surface import SurfaceGrid
 from torchxp_core.training import initial_model, prepare
 
 MAX_UNITS = 8  # units drawn per layer; a wider layer says how many more it has
+CELLS = 9_000  # grid points drawn for all units together: a tick's payload stays small
 MAX_POINTS = 600  # per gradient-flow line, as the lab's live series
 
 
@@ -57,6 +60,51 @@ def rebuild(cfg: RunConfig, data: Dataset, weights: ParamSnapshot | None = None)
     return model.eval()
 
 
+# Models kept between ticks, idle, by shape: building one (random init, BatchNorm) took as long
+# as the rest of a tick; a tick only needs a model to load a snapshot's weights into.
+_IDLE: OrderedDict[tuple, list[nn.Module]] = OrderedDict()
+_IDLE_LOCK = threading.Lock()
+IDLE_SHAPES = 8  # settings kept (the oldest dropped), at most 2 models each
+
+
+def _shape_key(cfg: RunConfig, data: Dataset) -> tuple:
+    """What decides the model's modules and tensor shapes (not its weights)."""
+    bce_logits = "logits_into_bce" in cfg.train.pitfalls
+    return (cfg.model, cfg.train.loss, data.input_shape, data.n_classes, bce_logits)
+
+
+@contextmanager
+def _loaded(cfg: RunConfig, data: Dataset, weights: ParamSnapshot | None) -> Iterator[nn.Module]:
+    """``rebuild(cfg, data, weights)``, from an idle model of the same shape where one is kept.
+
+    Every parameter and buffer is overwritten by ``load_state_dict`` (strict), so what the
+    model held before cannot show; the model goes back to the idle ones when the block ends.
+    Each model is used by one thread at a time (taken out under a lock)."""
+    if weights is None:  # the untrained model: its seed's weights, built fresh
+        yield rebuild(cfg, data)
+        return
+    key = _shape_key(cfg, data)
+    with _IDLE_LOCK:
+        idle = _IDLE.get(key)
+        model = idle.pop() if idle else None
+    if model is None:
+        model = rebuild(cfg, data, weights)
+    else:
+        state = {**weights.weights, **weights.buffers}
+        model.load_state_dict({name: torch.from_numpy(a) for name, a in state.items()})
+        model.eval()
+    try:
+        yield model
+    finally:
+        with _IDLE_LOCK:
+            idle = _IDLE.setdefault(key, [])
+            if len(idle) < 2:
+                idle.append(model)
+            _IDLE.move_to_end(key)
+            while len(_IDLE) > IDLE_SHAPES:
+                _IDLE.popitem(last=False)
+
+
 def _as_fed(cfg: RunConfig, x: np.ndarray) -> torch.Tensor:
     """Validation inputs as the run feeds them (scrambled under the NHWC pitfall)."""
     inputs = torch.from_numpy(x)
@@ -76,7 +124,8 @@ class Layer:
     modules: str  # what makes it, e.g. "Linear(2→16) · BatchNorm1d · ReLU"
     index: str  # Sequential index of its Linear ("0"); "" for the inputs
     units: int  # all units of the layer; only the first MAX_UNITS are kept below
-    activations: np.ndarray  # (shown, ny, nx) float32: each unit's output over the grid
+    activations: np.ndarray  # (shown, ny, nx) float32: each unit's output over the grid's
+    # points drawn (every ``Network.stride``-th per axis)
     bias: np.ndarray | None  # (shown,) float32; None for the inputs
 
 
@@ -86,7 +135,8 @@ class Network:
 
     layers: list[Layer]
     weights: list[np.ndarray]  # weights[k]: (shown of layer k+1, shown of layer k) float32
-    axes: tuple[np.ndarray, ...]  # the grid's axes: (gx, gy), or (gx,) for a line
+    axes: tuple[np.ndarray, ...]  # the points drawn: (gx, gy), or (gx,) for a line
+    stride: int  # every stride-th point of the grid's axes is drawn (and computed)
     eval_note: str  # what eval mode changed in this model ("" when nothing)
     output_is_probability: bool  # the last layer ends in a Sigmoid: values in [0, 1]
 
@@ -120,7 +170,7 @@ def eval_note(model: nn.Module) -> str:
 
 @torch.no_grad()
 def network(model: nn.Sequential, grid: SurfaceGrid, max_units: int = MAX_UNITS) -> Network:
-    """Every shown unit's output over the grid's points, read by forward hooks (eval mode).
+    """Every shown unit's output over the grid's points drawn, read by forward hooks (eval mode).
 
     The hook sits on each block's last module, so a hidden unit's value is what the next
     Linear receives: after BatchNorm, the activation and Dropout (identity in eval mode).
@@ -131,8 +181,14 @@ def network(model: nn.Sequential, grid: SurfaceGrid, max_units: int = MAX_UNITS)
             "The network view draws MLPs on points; this model starts with "
             f"{type(blocks[0][0][1]).__name__}."
         )
-    shape = tuple(len(a) for a in reversed(grid.axes))  # (ny, nx), or (nx,) for a line
-    shape = shape if len(shape) == 2 else (1, shape[0])
+    full = tuple(len(a) for a in reversed(grid.axes))  # (ny, nx), or (nx,) for a line
+    full = full if len(full) == 2 else (1, full[0])
+    n_in = blocks[0][0][1].in_features
+    shown = min(n_in, max_units) + sum(min(b[0][1].out_features, max_units) for b in blocks)
+    stride = drawn_stride(full, shown)
+    rows, cols = np.arange(full[0])[::stride], np.arange(full[1])[::stride]
+    shape = (len(rows), len(cols))
+    points = grid.points.cpu().float()[torch.from_numpy((rows[:, None] * full[1] + cols).ravel())]
     seen: dict[int, np.ndarray] = {}
 
     def keep(k: int):
@@ -145,14 +201,12 @@ def network(model: nn.Sequential, grid: SurfaceGrid, max_units: int = MAX_UNITS)
     was_training = model.training
     model.eval()  # a view must not switch Dropout on or update BatchNorm's statistics
     try:
-        model(grid.points.cpu().float())
+        model(points)
     finally:
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    points = grid.points.cpu().numpy()
-    inputs = points[:, :max_units].T.reshape(-1, *shape).astype(np.float32)
-    n_in = blocks[0][0][1].in_features
+    inputs = points.numpy()[:, :max_units].T.reshape(-1, *shape).astype(np.float32)
     names = ["x₁", "x₂"] if n_in == 2 else ["x"] if n_in == 1 else [f"x{i}" for i in range(n_in)]
     layers = [Layer("input", ", ".join(names), "", n_in, inputs, None)]
     weights = []
@@ -166,7 +220,16 @@ def network(model: nn.Sequential, grid: SurfaceGrid, max_units: int = MAX_UNITS)
             Layer(title, _describe(block), block[0][0], linear.out_features, seen[k], bias)
         )
     last = blocks[-1][-1][1]
-    return Network(layers, weights, grid.axes, eval_note(model), isinstance(last, nn.Sigmoid))
+    axes = tuple(a[::stride] for a in grid.axes)
+    return Network(layers, weights, axes, stride, eval_note(model), isinstance(last, nn.Sigmoid))
+
+
+def drawn_stride(shape: tuple[int, int], units: int, cells: int = CELLS) -> int:
+    """Every k-th grid point per axis, so that ``units`` pictures together stay under ``cells``
+    (8 to 16 points a side). Only those points are computed: a 64-wide layer over all 3,600
+    points cost 10 ms a tick, for pictures that show 100 of them."""
+    side = int(np.clip(np.sqrt(cells / max(units, 1)), 8, 16))
+    return max(1, -(-max(shape) // side))
 
 
 # --- gradient flow --------------------------------------------------------------------------
@@ -289,7 +352,11 @@ def one_batch_grad_norms(cfg: RunConfig, data: Dataset) -> dict[str, float]:
 def predictions(cfg: RunConfig, model: nn.Module, data: Dataset) -> np.ndarray:
     """The model's class for every validation sample, in eval mode: (N,) int64."""
     model.eval()
-    outputs = model(_as_fed(cfg, data.x_val))
+    inputs = _as_fed(cfg, data.x_val)
+    if inputs.ndim == 4:  # channels-last: max-pooling 300 images on one thread 3x faster
+        model.to(memory_format=torch.channels_last)
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    outputs = model(inputs)
     return cfg.loss.predict(outputs).reshape(-1).long().numpy()
 
 
@@ -385,8 +452,7 @@ def compute(
     """The page's views from copies: ``weights`` (None: the untrained model) and ``history``
     (None: before Train, when one batch's gradients stand in for the gradient flow);
     ``flow_cache``: a dict kept per run between ticks (see ``gradient_flow``)."""
-    with one_thread():
-        model = rebuild(cfg, data, weights)
+    with one_thread(), _loaded(cfg, data, weights) as model:
         names = layer_names(model)
         cnn = isinstance(model[0], nn.Conv2d)
         net = network(model, grid) if grid is not None else None

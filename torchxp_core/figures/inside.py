@@ -26,7 +26,6 @@ DIVERGING = [[0.0, "#f59322"], [0.5, "#e8eaeb"], [1.0, "#0877bd"]]
 GREYS = [[0.0, "#ffffff"], [1.0, "#111111"]]  # image pixels: low white, high dark
 ROW, COL = 1.35, 3.6  # centre-to-centre distances of units (a unit is 1 x 1)
 PX_PER_UNIT = 31  # a unit's side in pixels (Playground's is 30): 8 units fit a 720p screen
-CELLS = 9_000  # heatmap cells for all units together: the payload of a tick stays small
 # |w| bins of the links: each bin one trace with its width and colour (Playground's scales:
 # width grows with |w| up to 5, colour saturates at |w| = 1).
 LINK_BINS = np.array([0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.5, 4.0])
@@ -100,14 +99,6 @@ def _bezier(x0, y0, x1, y1, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xm = (x0 + x1) / 2
     a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
     return a * x0 + (b + c) * xm + d * x1, (a + b) * y0 + (c + d) * y1
-
-
-def _stride(net: Network) -> int:
-    """Show every k-th grid point per axis so that all units together stay under CELLS."""
-    units = sum(len(layer.activations) for layer in net.layers)
-    ny, nx = net.layers[0].activations.shape[1:]
-    side = int(np.clip(np.sqrt(CELLS / max(units, 1)), 8, 16))
-    return max(1, -(-max(nx, ny) // side))
 
 
 def _links(net: Network) -> list[dict]:
@@ -218,7 +209,6 @@ def _hidden_axes(x_range: list[float], y_range: list[float] | None = None) -> di
 
 def network_figure(net: Network, title: str) -> go.Figure:
     """Inputs -> each hidden unit -> outputs, every unit its output over the input plane."""
-    s = _stride(net)
     traces = _links(net)
     notes = []
     rows = max(len(layer.activations) for layer in net.layers)
@@ -237,9 +227,9 @@ def network_figure(net: Network, title: str) -> go.Figure:
                 hover = (
                     f"<b>{layer.title} · {layer.modules.split(', ')[j]}</b><br>output %{{z:.3g}}"
                 )
-                traces.append(_tile(z[::s, ::s], cx, -j * ROW, -high, high, hover))
+                traces.append(_tile(z, cx, -j * ROW, -high, high, hover))
         else:
-            shown = layer.activations[:, ::s, ::s]
+            shown = layer.activations  # the grid's points drawn (inside.drawn_stride)
             if probability:
                 scaled, low = shown, 0.0
             else:
