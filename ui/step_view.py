@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from torchxp_core import loop_source, step_trace
+from torchxp_core.figures import step as step_figs
 from torchxp_core.runner import Run, Status
+from ui import presenter
 
 
 def show(run: Run) -> None:
@@ -39,3 +41,19 @@ def show(run: Run) -> None:
         for p in trace["params"]
     ]
     st.table(pd.DataFrame(rows).set_index("parameter"))  # static: redrawn each tick, no flicker
+    grads(trace["params"])
+
+
+def grads(params: list[dict]) -> None:
+    """Each small parameter's ``.grad`` after backward(), a heatmap (the norms are above)."""
+    title = f"`.grad` after backward(), parameters of up to {step_trace.SMALL} values"
+    fig = step_figs.grad_heatmaps_figure(params, title.replace("`", ""))
+    if fig is None:
+        return
+    presenter.style_chart(fig)
+    st.plotly_chart(fig, key="step-grads", width="stretch")
+    st.caption(
+        "Every value of each small parameter's gradient for this batch, on its own scale: "
+        "orange negative, blue positive. A weight's rows are its output units (as nn.Linear "
+        "stores it), a bias is a column; larger tensors show their norm in the table only."
+    )
