@@ -137,12 +137,25 @@ if acts[0].button("Open in the Lab", icon=":material/open_in_new:", key="runs.op
     st.switch_page("pages/training_lab.py")
 safe = history_state.file_or_sentence  # a download that fails is a file saying why
 trained = int(one.final.get("epoch", 0) or 0)  # an "until paused" run ends where it stopped
-acts[1].download_button(
-    "Export as script", safe(lambda: retrain_script.script(one.settings, one.name, trained)),
-    f"{one.id}.py",
-    "text/x-python", icon=":material/code:", key="runs.script",
-    help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
-)  # fmt: skip
+data_of = one.settings.get("data") if isinstance(one.settings, dict) else None
+on_csv = isinstance(data_of, dict) and data_of.get("dataset") == "csv"
+cannot = retrain_script.export_problem(one.settings)  # a run on a CSV needs its stored file
+if cannot:
+    acts[1].caption(f"No script for this run: {text.plain(cannot)}")
+elif on_csv:  # the script reads the CSV from beside it: both in one zip
+    acts[1].download_button(
+        "Export script + CSV", lambda: retrain_script.bundle(one.settings, one.name, trained),
+        f"{one.id}.zip", "application/zip", icon=":material/code:", key="runs.script",
+        help="run.py and the uploaded CSV it reads from beside it; needs only torch, numpy "
+        "and scikit-learn, and prints this run's losses.",
+    )  # fmt: skip
+else:
+    acts[1].download_button(
+        "Export as script", safe(lambda: retrain_script.script(one.settings, one.name, trained)),
+        f"{one.id}.py",
+        "text/x-python", icon=":material/code:", key="runs.script",
+        help="A standalone file needing only torch and scikit-learn; it prints this run's losses.",
+    )  # fmt: skip
 if acts[3].button("Delete…", icon=":material/delete:", key="runs.delete",
                   disabled=one.status in ACTIVE):  # fmt: skip
     st.session_state["runs.confirm"] = one.id

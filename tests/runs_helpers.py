@@ -19,3 +19,18 @@ def finished_run(registry: RunRegistry, cfg: RunConfig | None = None) -> Run:
     run = registry.start(cfg or tiny_config())
     assert run.join(60), "a tiny run did not finish within a minute"
     return run
+
+
+def csv_config(folder) -> tuple[str, RunConfig]:
+    """A small CSV stored in ``folder`` and a run's settings on it (text labels, two features)."""
+    from torchxp_core import tables
+
+    rows = ["x1,x2,kind"] + [f"{i % 7 * 0.5},{i % 5},{'ab'[i % 2]}" for i in range(40)]
+    digest = tables.save(("\n".join(rows) + "\n").encode(), folder)
+    cfg = RunConfig.from_dict(
+        {
+            "data": {"dataset": "csv", "table": digest, "target": "kind", "features": ["x1", "x2"]},
+            "train": {"epochs": 1},
+        }
+    )
+    return digest, cfg

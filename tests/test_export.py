@@ -238,3 +238,74 @@ def test_an_until_paused_run_is_exported_with_the_epochs_it_trained(registry, tm
     )
     assert done.returncode == 0, done.stderr
     assert _printed_epochs(done.stdout) == _expected(run)
+
+
+def _table_bytes() -> bytes:
+    """A messy but valid CSV: a BOM, spaces after commas, text labels, an int and a bool
+    column, missing values in a used column (those rows are dropped) and in an unused one."""
+    rng = np.random.default_rng(3)
+    lines = ["\ufeffa, b ,flag,animal,value,note"]
+    for i in range(150):
+        a, b = rng.normal(), int(rng.integers(0, 9))
+        animal = ["cat", "dog", "owl"][int(a > 0) + int(b > 4)]
+        cell = "NA" if i % 37 == 5 else f"{a:.6f}"
+        lines.append(
+            f"{cell}, {b},{i % 3 == 0},{animal},{a * 2 + b / 3:.5f},{'' if i % 4 else 'x'}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _csv_case(digest: str, target: str, loss: str) -> RunConfig:
+    return RunConfig.from_dict(
+        {
+            "data": {"dataset": "csv", "table": digest, "target": target,
+                     "features": ["a", "b", "flag"]},
+            "model": {"hidden": [8], "dropout": 0.1},
+            "train": {"loss": loss, "epochs": 2, "batch_size": 16},
+        }
+    )  # fmt: skip
+
+
+def test_a_run_on_an_uploaded_csv_exports_a_script_and_its_file_that_reproduce_it(
+    registry, data_dir, tmp_path
+):
+    import zipfile
+
+    from torchxp_core import tables
+
+    digest = tables.save(_table_bytes(), data_dir)
+    for target, loss in (("animal", "cross_entropy"), ("value", "mse")):
+        run = finished_run(registry, _csv_case(digest, target, loss))
+        assert run.status == Status.FINISHED, run.error
+        folder = tmp_path / target
+        with zipfile.ZipFile(io.BytesIO(retrain_script.bundle(run.cfg.to_dict(), target))) as z:
+            z.extractall(folder)
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["run.py", retrain_script.table_name(digest)]
+        )
+        done = subprocess.run(
+            [sys.executable, "run.py"], capture_output=True, text=True, timeout=300, cwd=folder
+        )
+        assert done.returncode == 0, done.stderr
+        assert _printed_epochs(done.stdout) == _expected(run), target
+        tree = ast.parse((folder / "run.py").read_text())
+        roots = {
+            (n.module if isinstance(n, ast.ImportFrom) else a.name).split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in n.names
+        }
+        assert roots <= {"math", "types", "os", "csv", "io", "numpy", "torch", "sklearn"}
+
+
+def test_a_csv_run_whose_file_is_gone_cannot_export_and_says_why(data_dir):
+    from torchxp_core import tables
+
+    digest = tables.save(_table_bytes(), data_dir)
+    settings = _csv_case(digest, "animal", "cross_entropy").to_dict()
+    tables.path_of(digest, data_dir).unlink()
+    tables.load.cache_clear()
+    tables.stored_arrays.cache_clear()
+    assert "not in this server's data folder" in retrain_script.export_problem(settings)
+    with pytest.raises(ValueError, match="not in this server's data folder"):
+        retrain_script.script(settings, "gone")

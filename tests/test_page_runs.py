@@ -141,3 +141,25 @@ def test_with_no_runs_yet_the_page_points_to_the_training_lab(data_dir):
     # Where the history file lives, by the setting's name: not the server's full path.
     assert "$TORCHXP_DATA_DIR/history.sqlite" in at.caption[1].value
     assert str(data_dir) not in at.caption[1].value
+
+
+def test_a_csv_run_exports_script_and_csv_or_says_why_it_cannot(data_dir):
+    from runs_helpers import csv_config
+
+    from torchxp_core import retrain_script, tables
+
+    digest, cfg = csv_config(data_dir)
+    store = HistoryStore(data_dir)
+    store.add_run("c0", "on my table", cfg.to_dict(), started_at=100.0)
+    store.close()
+    at = _page()
+    at.selectbox(key="runs.one").set_value("c0").run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Export script + CSV" in labels and "Export as script" not in labels
+    tables.path_of(digest, data_dir).unlink()  # the file left the data folder
+    for cached in (tables.load, tables.stored_arrays, retrain_script._checked_reading):
+        cached.cache_clear()
+    at.run()
+    assert not at.exception, at.exception
+    said = " ".join(c.value for c in at.caption)
+    assert "No script for this run" in said and "data folder" in said

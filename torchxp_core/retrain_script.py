@@ -8,13 +8,19 @@ tests/test_export.py runs it in a subprocess to keep that true.
 """
 
 import inspect
+import io
 import pprint
 import time
+import zipfile
+from functools import lru_cache
 
+import numpy as np
+import pandas as pd
 import torch
 
 from torchxp_core import data as datamod
-from torchxp_core import loop, loop_source
+from torchxp_core import loop, loop_source, table_reader, tables
+from torchxp_core.catalogue import DATASETS
 from torchxp_core.config import RunConfig
 from torchxp_core.devices import available_devices
 from torchxp_core.losses import REGRESSION
@@ -22,7 +28,7 @@ from torchxp_core.runner import TORCH_THREADS
 from torchxp_core.setup_source import draws_random, optimizer_call, setup_code
 from torchxp_core.training import DIVERGE_FACTOR
 
-__all__ = ["optimizer_call", "script"]
+__all__ = ["bundle", "export_problem", "files", "optimizer_call", "script"]
 
 
 def _comment(text: str) -> str:
@@ -110,27 +116,10 @@ def script(
 
 def _data_lines(cfg: RunConfig) -> list[str]:
     """x_train, y_train, x_val, y_val as torchxp made them: generated, shuffled, split."""
-    info, kind = datamod.DATASETS[cfg.data.dataset], datamod.task(cfg.data)
-    if cfg.data.dataset == "csv":
-        raise ValueError(
-            "Export as script does not cover runs on an uploaded CSV yet: the script would "
-            "need the file's reading and cleaning steps, which torchxp does not write out."
-        )
-    sources = [inspect.getsource(datamod._generate)]
-    if cfg.data.dataset == "spiral":
-        sources.insert(0, inspect.getsource(datamod._spiral))
-    if cfg.data.dataset in datamod.REAL_TABLES:
-        loader = datamod.REAL_TABLES[cfg.data.dataset].__name__
-        sources.insert(0, f"REAL_TABLES = {{{cfg.data.dataset!r}: skd.{loader}}}\n\n")
-    if cfg.data.dataset == "shapes":
-        sources.insert(0, f"SHAPES_SAMPLES = {datamod.SHAPES_SAMPLES}\n\n")
-        sources.insert(1, inspect.getsource(datamod._shapes))
+    info, kind = DATASETS[cfg.data.dataset], cfg.data.resolved_task()
+    lines = _table_lines(cfg) if cfg.data.dataset == "csv" else _generator_lines(cfg)
     y_dtype = "np.float32" if kind == REGRESSION else "np.int64"
-    lines = [
-        "# --- data: the generator is torchxp_core/data.py's own source --------------------",
-        *[s + "\n" for s in sources],
-        "cfg = SimpleNamespace(**SETTINGS['data'])",
-        "x, y = _generate(cfg)",
+    lines += [
         "x = np.asarray(x, dtype=np.float32)  # models default to float32 (lesson #1)",
         f"y = np.asarray(y, dtype={y_dtype})",
         "order = np.random.default_rng(cfg.seed + 1).permutation(len(x))",
@@ -150,6 +139,121 @@ def _data_lines(cfg: RunConfig) -> list[str]:
         "x_train = np.ascontiguousarray(x_train, dtype=np.float32)",
         "x_val = np.ascontiguousarray(x_val, dtype=np.float32)",
     ]
+
+
+def _generator_lines(cfg: RunConfig) -> list[str]:
+    sources = [inspect.getsource(datamod._generate)]
+    if cfg.data.dataset == "spiral":
+        sources.insert(0, inspect.getsource(datamod._spiral))
+    if cfg.data.dataset in datamod.REAL_TABLES:
+        loader = datamod.REAL_TABLES[cfg.data.dataset].__name__
+        sources.insert(0, f"REAL_TABLES = {{{cfg.data.dataset!r}: skd.{loader}}}\n\n")
+    if cfg.data.dataset == "shapes":
+        sources.insert(0, f"SHAPES_SAMPLES = {datamod.SHAPES_SAMPLES}\n\n")
+        sources.insert(1, inspect.getsource(datamod._shapes))
+    return [
+        "# --- data: the generator is torchxp_core/data.py's own source --------------------",
+        "DataConfig = SimpleNamespace  # the settings the generator reads, as attributes",
+        "",
+        *[s + "\n" for s in sources],
+        "cfg = SimpleNamespace(**SETTINGS['data'])",
+        "x, y = _generate(cfg)",
+    ]
+
+
+def _table_lines(cfg: RunConfig) -> list[str]:
+    """The run's CSV read from beside the script by table_reader.py's own source."""
+    d = cfg.data
+    features = [f for f in d.features if f != d.target]
+    kinds, classes = _checked_reading(d.table, d.target, tuple(d.features), d.task)
+    return [
+        "# --- data: the run's CSV, beside this script, read as torchxp read it ----------",
+        "import os",
+        "",
+        inspect.getsource(table_reader),
+        f"TABLE = {table_name(d.table)!r}  # the uploaded file, exported with this script",
+        f"TARGET, FEATURES = {d.target!r}, {features!r}",
+        f"KINDS = {kinds!r}  # each column as pandas read it",
+        f"CLASSES = {classes!r}  # class index i is CLASSES[i]; () for regression",
+        "with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), TABLE), 'rb') as f:",
+        "    x, y = read_table(f.read(), TARGET, FEATURES, KINDS, CLASSES)",
+        "cfg = SimpleNamespace(**SETTINGS['data'])",
+    ]
+
+
+@lru_cache(maxsize=8)  # the Runs page asks on every rerun; a table is up to 100,000 rows
+def _checked_reading(digest: str, target: str, features: tuple[str, ...], task: str):
+    """Each used column's kind and the class names, once the script's reader has been seen
+    to give the very arrays the run trained on (else a sentence saying it cannot)."""
+    frame = tables.load(digest, tables.data_folder())  # a sentence if the file is gone
+    arrays = tables.stored_arrays(digest, target, features, task)
+    used = [f for f in features if f != target]
+    kinds = {name: _kind(frame[name]) for name in [*used, target]}
+    x, y = table_reader.read_table(_table_bytes(digest), target, used, kinds, arrays.classes)
+    if not (np.array_equal(x, arrays.x) and np.array_equal(y, arrays.y)):
+        raise ValueError(
+            "This CSV reads differently without pandas (the script's reader) than it did "
+            "for the run, so a script could not reproduce its losses; export the metrics "
+            "instead."
+        )
+    return kinds, arrays.classes
+
+
+def _table_bytes(digest: str) -> bytes:
+    try:
+        return tables.path_of(digest, tables.data_folder()).read_bytes()
+    except OSError:
+        raise tables.TableError(
+            "The uploaded table of this run is not in this server's data folder, so its "
+            "script would have nothing to read."
+        ) from None
+
+
+def export_problem(settings: dict) -> str:
+    """Why the run cannot be exported as a script, in a sentence; '' when it can."""
+    data = settings.get("data", {}) if isinstance(settings, dict) else {}
+    if not isinstance(data, dict) or data.get("dataset") != "csv":
+        return ""  # any other run's settings problem is written into the file instead
+    try:
+        _table_lines(RunConfig.from_dict(settings))
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _kind(column) -> str:
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if pd.api.types.is_integer_dtype(column):
+        return "int"
+    if pd.api.types.is_float_dtype(column):
+        return "float"
+    return "str"
+
+
+def table_name(digest: str) -> str:
+    """The file name an exported CSV travels under (its content hash, shortened)."""
+    return f"table-{digest[:16]}.csv"
+
+
+def files(settings: dict, name: str = "", epochs_trained: int = 0) -> dict[str, bytes]:
+    """The script of the run, and for a run on an uploaded CSV that file beside it."""
+    source = script(settings, name, epochs_trained)
+    data = settings.get("data", {}) if isinstance(settings, dict) else {}
+    out = {"run.py": source.encode()}
+    if isinstance(data, dict) and data.get("dataset") == "csv":
+        digest = str(data.get("table", ""))
+        out[table_name(digest)] = _table_bytes(digest)
+    return out
+
+
+def bundle(settings: dict, name: str = "", epochs_trained: int = 0) -> bytes:
+    """``files`` as one zip: the script and the CSV it reads, side by side."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for filename, content in files(settings, name, epochs_trained).items():
+            archive.writestr(filename, content)
+    return buffer.getvalue()
 
 
 def _epoch_lines(cfg: RunConfig) -> list[str]:
