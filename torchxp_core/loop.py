@@ -18,9 +18,9 @@ def to_tensors(x, y, target_dtype, class_indices, device, mistake):
     inputs = torch.from_numpy(x)  # float32, the dtype of the model's weights (lesson #1)
     targets = torch.as_tensor(y, dtype=target_dtype)  # int64 class indices or float values
     if mistake("float64_data"):
-        inputs = inputs.double()  # PITFALL float64_data: numpy's default dtype, not the weights'
+        inputs = inputs.double()  # PITFALL float64_data: numpy's default dtype
     if mistake("wrong_label_dtype"):
-        targets = targets.to(torch.int32)  # PITFALL wrong_label_dtype: not the loss's dtype
+        targets = targets.to(torch.int32)  # PITFALL wrong_label_dtype
     if mistake("nhwc_reshape"):
         # PITFALL nhwc_reshape: images stored [B, H, W, C] "fixed" with reshape, not permute
         inputs = inputs.permute(0, 2, 3, 1).reshape(inputs.shape)  # scrambles every image
@@ -50,10 +50,10 @@ class Tally:
 
 def train_epoch(model, criterion, optimizer, batches, tally, mistake):
     """One pass over the training split: the seed's pipeline, batch by batch."""
-    model.train()  # Dropout on; BatchNorm normalises by the batch and updates its statistics
+    model.train()  # Dropout on; BatchNorm uses and updates batch statistics
     for inputs, labels in batches:
         if mistake("forget_zero_grad"):
-            pass  # PITFALL forget_zero_grad: no optimizer.zero_grad(), .grad keeps every sum
+            pass  # PITFALL forget_zero_grad: no optimizer.zero_grad(), .grad sums up
         else:
             optimizer.zero_grad()  # backward() adds to .grad, so empty it every batch
         outputs = model(inputs)
@@ -65,19 +65,19 @@ def train_epoch(model, criterion, optimizer, batches, tally, mistake):
             loss = criterion(outputs.sigmoid(), labels)
         else:
             loss = criterion(outputs, labels)
-        loss.backward()  # adds this batch's gradient to .grad of every trainable parameter
-        optimizer.step()  # updates every weight from its .grad by the optimizer's rule
+        loss.backward()  # ADDS this batch's gradient to each parameter's .grad
+        optimizer.step()  # updates each weight from .grad by the optimizer's rule
         tally.add(loss, outputs, labels)
 
 
 def evaluate(model, criterion, batches, tally, mistake):
     """One pass over the validation split: forward and loss only, no backward(), no step()."""
     if mistake("forget_eval"):
-        pass  # PITFALL forget_eval: no model.eval(), Dropout and BatchNorm stay in training mode
+        pass  # PITFALL forget_eval: no model.eval(), Dropout/BatchNorm still train
     else:
         model.eval()  # Dropout off; BatchNorm normalises by its running statistics
     # PITFALL grad_in_val: no torch.no_grad(), every forward records a graph never used
-    with nullcontext() if mistake("grad_in_val") else torch.no_grad():  # no backward() here
+    with nullcontext() if mistake("grad_in_val") else torch.no_grad():  # no backward()
         for inputs, labels in batches:
             outputs = model(inputs)
             if mistake("softmax_before_ce"):
