@@ -6,7 +6,7 @@ import streamlit as st
 from torchxp_core import autograd_examples as ax
 from torchxp_core import params
 from torchxp_core.figures import autograd as figs
-from ui import expression, model_view
+from ui import expression, model_view, run_notes
 from ui.graph_view import draw
 from ui.navigation import ensure_app
 from ui.state import registry
@@ -72,7 +72,7 @@ with run_tab:
         )
         history = run.log.param_history() if run else []
         if not history:
-            st.info("This run has not finished an epoch yet; parameters are recorded per epoch.")
+            st.info(run_notes.no_history(run, registry().max_pictured))
         else:
             frozen = run.cfg.model.frozen
             st.caption(

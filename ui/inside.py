@@ -12,7 +12,7 @@ from torchxp_core.data import DATASETS, make_dataset
 from torchxp_core.figures import inside as figs
 from torchxp_core.runner import Run
 from torchxp_core.surface import surface_grid
-from ui import presenter, settings
+from ui import presenter, run_notes, settings
 from ui.state import registry, tab_id
 
 TICK_S = 2.0  # as the lab's charts: a GPU-less browser redraws them in ~0.3-0.5 s
@@ -198,8 +198,8 @@ def show(run: Run | None) -> None:
         flow(views)
         lessons()
         return
-    if run.data is None:
-        st.info(f"{run.id} is starting.")
+    if (note := run_notes.without_tensors(run, registry().max_pictured)) is not None:
+        st.info(note)  # starting, ended before its first batch, or its tensors released
         return
     image = _image_choice(run.cfg, len(run.data.x_val))
     st.session_state["inside.polling"] = run.active
