@@ -9,10 +9,6 @@ from torchxp_core.figures import style
 FROZEN_COLOR, TRAINED_COLOR = "#9e9e9e", "#0877bd"
 
 
-def _layout(fig: go.Figure, title: str, revision: str, height: int = 320, **extra) -> go.Figure:
-    return style.layout(fig, title, revision, height, font={"size": 14}, **extra)  # projector
-
-
 def norms_figure(history: pd.DataFrame, column: str, title: str, log_y: bool = False) -> go.Figure:
     """One line per parameter over epochs; ``column`` is 'weight_norm' or 'grad_norm'."""
     fig = go.Figure()
@@ -25,10 +21,11 @@ def norms_figure(history: pd.DataFrame, column: str, title: str, log_y: bool = F
                 mode="lines+markers" if len(rows) < 30 else "lines",
             )
         )
-    return _layout(
+    return style.layout(
         fig,
         title,
         f"norms-{column}",
+        family=style.INSPECTOR,
         xaxis_title="epoch",
         yaxis_title="L2 norm",
         yaxis_type="log" if log_y else "linear",
@@ -40,8 +37,10 @@ def norms_figure(history: pd.DataFrame, column: str, title: str, log_y: bool = F
 def change_figure(change: pd.DataFrame) -> go.Figure:
     """Bars of how far each layer's weights moved; frozen layers grey (and at exactly 0)."""
     colors = [FROZEN_COLOR if f else TRAINED_COLOR for f in change["frozen"]]
-    labels = [f"layer {layer}" + (" (frozen)" if f else "") for layer, f in
-              zip(change["layer"], change["frozen"], strict=True)]  # fmt: skip
+    labels = [
+        f"layer {layer}" + (" (frozen)" if f else "")
+        for layer, f in zip(change["layer"], change["frozen"], strict=True)
+    ]
     fig = go.Figure(
         go.Bar(
             x=labels,
@@ -51,8 +50,14 @@ def change_figure(change: pd.DataFrame) -> go.Figure:
             textposition="outside",
         )
     )
-    return _layout(fig, "Largest weight change per layer, first → last epoch", "change",
-                   yaxis_title="max |Δw|", showlegend=False)  # fmt: skip
+    return style.layout(
+        fig,
+        "Largest weight change per layer, first → last epoch",
+        "change",
+        family=style.INSPECTOR,
+        yaxis_title="max |Δw|",
+        showlegend=False,
+    )
 
 
 def histogram_figure(
@@ -64,4 +69,12 @@ def histogram_figure(
         fig.add_trace(go.Histogram(x=values.astype(np.float32), nbinsx=40, marker_color=color))
     else:
         title += " — .grad is None"
-    return _layout(fig, title, f"hist-{title}", height=280, showlegend=False, bargap=0.05)
+    return style.layout(
+        fig,
+        title,
+        f"hist-{title}",
+        height=280,
+        family=style.INSPECTOR,
+        showlegend=False,
+        bargap=0.05,
+    )

@@ -9,22 +9,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from torchxp_core.figures import style
 from torchxp_core.lessons.creation import NEW_VALUE
 from torchxp_core.lessons.grads import Accumulation, ValidationCost
 from torchxp_core.lessons.modes import DropoutMask
 
 BLUE, ORANGE, GREEN, GREY, RED = "#0877bd", "#f59322", "#2ca02c", "#7f7f7f", "#d62728"
 PALETTE = [BLUE, ORANGE, GREEN, RED, "#9467bd", "#8c564b"]
-
-
-def _layout(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
-    fig.update_layout(
-        title=title,
-        height=height,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
 
 
 def timing_figure(times: pd.DataFrame, group: str, title: str) -> go.Figure:
@@ -44,7 +35,7 @@ def timing_figure(times: pd.DataFrame, group: str, title: str) -> go.Figure:
         )
     fig.update_yaxes(title="ms per call", rangemode="tozero")
     fig.update_layout(showlegend=False)
-    return _layout(fig, title)
+    return style.layout(fig, title, height=340, family=style.LESSONS)
 
 
 def element_size_figure(sizes: pd.DataFrame) -> go.Figure:
@@ -58,7 +49,7 @@ def element_size_figure(sizes: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_yaxes(title="bytes per element (element_size())", rangemode="tozero")
-    return _layout(fig, "Memory per element", height=300)
+    return style.layout(fig, "Memory per element", height=300, family=style.LESSONS)
 
 
 def image_batch_figure(images: np.ndarray, title: str) -> go.Figure:
@@ -70,7 +61,7 @@ def image_batch_figure(images: np.ndarray, title: str) -> go.Figure:
         fig.add_trace(go.Image(z=rgb[i]), row=1, col=i + 1)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)
-    return _layout(fig, title, height=230)
+    return style.layout(fig, title, height=230, family=style.LESSONS)
 
 
 def channel_planes_figure(planes: dict[str, np.ndarray]) -> go.Figure:
@@ -93,7 +84,12 @@ def channel_planes_figure(planes: dict[str, np.ndarray]) -> go.Figure:
             )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    return _layout(fig, "The first image's channels, by permute and by reshape", height=420)
+    return style.layout(
+        fig,
+        "The first image's channels, by permute and by reshape",
+        height=420,
+        family=style.LESSONS,
+    )
 
 
 def outputs_by_mode_figure(outputs: pd.DataFrame) -> go.Figure:
@@ -126,7 +122,9 @@ def outputs_by_mode_figure(outputs: pd.DataFrame) -> go.Figure:
             )
     fig.update_xaxes(title="sample", dtick=1)
     fig.update_yaxes(title="output", col=1)
-    return _layout(fig, "The same input, called again and again", height=360)
+    return style.layout(
+        fig, "The same input, called again and again", height=360, family=style.LESSONS
+    )
 
 
 def dropout_mask_figure(mask: DropoutMask) -> go.Figure:
@@ -156,7 +154,9 @@ def dropout_mask_figure(mask: DropoutMask) -> go.Figure:
         )
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    return _layout(fig, f"nn.Dropout(p={mask.p:g}) applied to torch.ones", height=300)
+    return style.layout(
+        fig, f"nn.Dropout(p={mask.p:g}) applied to torch.ones", height=300, family=style.LESSONS
+    )
 
 
 def batchnorm_stats_figure(stats: pd.DataFrame) -> go.Figure:
@@ -177,7 +177,9 @@ def batchnorm_stats_figure(stats: pd.DataFrame) -> go.Figure:
             )
     fig.update_layout(barmode="group")
     fig.update_xaxes(title="feature", dtick=1)
-    return _layout(fig, "BatchNorm: batch statistics vs running ones", height=340)
+    return style.layout(
+        fig, "BatchNorm: batch statistics vs running ones", height=340, family=style.LESSONS
+    )
 
 
 def running_stats_figure(drift: pd.DataFrame, shift: float) -> go.Figure:
@@ -205,7 +207,9 @@ def running_stats_figure(drift: pd.DataFrame, shift: float) -> go.Figure:
     )
     fig.update_xaxes(title="validation batches passed")
     fig.update_yaxes(title="bn.running_mean[0]")
-    return _layout(fig, "Running mean after each validation batch", height=340)
+    return style.layout(
+        fig, "Running mean after each validation batch", height=340, family=style.LESSONS
+    )
 
 
 def grad_growth_figure(growth: pd.DataFrame) -> go.Figure:
@@ -241,7 +245,7 @@ def grad_growth_figure(growth: pd.DataFrame) -> go.Figure:
         title="backward() calls on the same batch", dtick=1 if len(growth) <= 20 else None
     )
     fig.update_yaxes(title="weight.grad[0, 0]")
-    return _layout(fig, ".grad after each backward()", height=360)
+    return style.layout(fig, ".grad after each backward()", height=360, family=style.LESSONS)
 
 
 def accumulation_figure(acc: Accumulation) -> go.Figure:
@@ -255,7 +259,7 @@ def accumulation_figure(acc: Accumulation) -> go.Figure:
         fig.add_trace(go.Bar(x=names, y=values, name=label, marker_color=color))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=".grad")
-    return _layout(fig, "Gradient accumulation on purpose", height=340)
+    return style.layout(fig, "Gradient accumulation on purpose", height=340, family=style.LESSONS)
 
 
 def validation_cost_figure(cost: ValidationCost) -> go.Figure:
@@ -296,7 +300,9 @@ def validation_cost_figure(cost: ValidationCost) -> go.Figure:
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, "A validation pass with a graph and without one", height=380)
+    return style.layout(
+        fig, "A validation pass with a graph and without one", height=380, family=style.LESSONS
+    )
 
 
 def mutation_figure(table: pd.DataFrame) -> go.Figure:
@@ -316,4 +322,6 @@ def mutation_figure(table: pd.DataFrame) -> go.Figure:
     )
     fig.update_xaxes(title="t[0] after writing a[0]")
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Which tensors saw the write into the numpy array?", height=320)
+    return style.layout(
+        fig, "Which tensors saw the write into the numpy array?", height=320, family=style.LESSONS
+    )

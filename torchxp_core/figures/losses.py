@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from torchxp_core.figures import style
 from torchxp_core.loss_lab.bce import Point
 from torchxp_core.loss_lab.cross_entropy import Softmax
 from torchxp_core.loss_lab.logits import Parting
@@ -19,26 +20,12 @@ from torchxp_core.loss_lab.mse import Broadcast
 # the same pair the Training Lab uses.
 POS, NEG, MIX, INK = "#0877bd", "#f59322", "#2ca02c", "#222222"
 DTYPE_COLORS = {"float32": "#d62728", "float64": "#9467bd"}
-FONT = {"size": 16}
 # Below the x-axis title: for figures whose subplot titles take the space above the plots.
 BOTTOM_LEGEND = {"orientation": "h", "y": -0.3, "x": 0, "yanchor": "top"}
 
 
 def _f(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
-
-
-def _layout(fig: go.Figure, title: str, height: int = 440, **extra) -> go.Figure:
-    settings = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 20}},
-        "height": height,
-        "font": FONT,
-        "margin": {"l": 70, "r": 24, "t": 90, "b": 60},
-        "legend": {"orientation": "h", "y": 1.0, "x": 0, "yanchor": "bottom"},
-        "template": "plotly_white",
-    }
-    fig.update_layout(**(settings | extra))  # extra overrides the defaults
-    return fig
 
 
 def _formula_line(x, y, name: str, show: bool = True) -> go.Scatter:
@@ -88,7 +75,9 @@ def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
         )  # fmt: skip
     fig.update_xaxes(title_text="h, the predicted probability", range=[0, 1])
     fig.update_yaxes(title_text="loss", range=[0, 7.6])
-    return _layout(fig, "BCELoss per sample: the two branches of J(θ)", height=480)
+    return style.layout(
+        fig, "BCELoss per sample: the two branches of J(θ)", height=480, family=style.LOSSES
+    )
 
 
 def bce_gradients(grads: pd.DataFrame, y: float) -> go.Figure:
@@ -109,8 +98,14 @@ def bce_gradients(grads: pd.DataFrame, y: float) -> go.Figure:
     fig.update_yaxes(range=[-12, 12], row=1, col=1)
     fig.update_yaxes(range=[-1.1, 1.1], row=1, col=2)
     fig.update_annotations(font={"size": 17})
-    return _layout(fig, f"The gradient of BCELoss for y = {y:g}", height=460, legend=BOTTOM_LEGEND,
-                   margin={"l": 70, "r": 24, "t": 90, "b": 110})  # fmt: skip
+    return style.layout(
+        fig,
+        f"The gradient of BCELoss for y = {y:g}",
+        height=460,
+        family=style.LOSSES,
+        legend=BOTTOM_LEGEND,
+        margin={"l": 70, "r": 24, "t": 90, "b": 110},
+    )
 
 
 LINE_STYLES = {"sigmoid + BCELoss": "dash", "BCEWithLogitsLoss": "solid"}
@@ -129,16 +124,16 @@ def logit_sweep(frame: pd.DataFrame, partings: list[Parting], y: float) -> go.Fi
         row=1, col=1,
     )  # fmt: skip
     for (dtype, method), group in frame.groupby(["dtype", "method"], sort=False):
-        style = {"color": DTYPE_COLORS[dtype], "dash": LINE_STYLES[method], "width": 3}
+        line = {"color": DTYPE_COLORS[dtype], "dash": LINE_STYLES[method], "width": 3}
         name = f"{method}, {dtype}"
         z = _f(group["z"])
-        fig.add_trace(go.Scatter(x=z, y=_f(group["loss"]), name=name, line=style), 1, 1)
+        fig.add_trace(go.Scatter(x=z, y=_f(group["loss"]), name=name, line=line), 1, 1)
         # Below half an ulp the result is exact to the dtype's rounding: draw that as the floor
         # (0 has no place on a log axis), and draw the worst error within ±0.4 in z so the
         # float32 rounding jitter reads as a band, not a painted-over area.
         floor = float(np.finfo(dtype).eps) / 2
         error = pd.Series(np.maximum(_f(group["error"]), floor)).rolling(9, 1, True).max()
-        fig.add_trace(go.Scatter(x=z, y=error, name=name, line=style, showlegend=False), 2, 1)
+        fig.add_trace(go.Scatter(x=z, y=error, name=name, line=line, showlegend=False), 2, 1)
     drawn = sorted((p for p in partings if p.z is not None), key=lambda p: p.z)
     for i, part in enumerate(drawn):
         fig.add_vline(x=part.z, line={"color": DTYPE_COLORS[part.dtype], "width": 2, "dash": "dot"})
@@ -152,8 +147,8 @@ def logit_sweep(frame: pd.DataFrame, partings: list[Parting], y: float) -> go.Fi
     fig.update_yaxes(title_text="error", type="log", range=[-17, 1], exponentformat="power",
                      dtick=4, row=2, col=1)  # fmt: skip
     fig.update_xaxes(title_text="z, the logit", row=2, col=1)
-    return _layout(
-        fig, f"Two steps against one, y = {y:g}", height=700,
+    return style.layout(
+        fig, f"Two steps against one, y = {y:g}", height=700, family=style.LOSSES,
         margin={"l": 80, "r": 24, "t": 110, "b": 150},
         legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
     )  # fmt: skip
@@ -174,7 +169,9 @@ def pos_weight(frame: pd.DataFrame) -> go.Figure:
         fig.add_trace(_formula_line(group["z"], group["formula"], "formula", show=False))
     fig.update_xaxes(title_text="z, the logit")
     fig.update_yaxes(title_text="loss")
-    return _layout(fig, "pos_weight scales the y = 1 branch only", height=420)
+    return style.layout(
+        fig, "pos_weight scales the y = 1 branch only", height=420, family=style.LOSSES
+    )
 
 
 def softmax_bars(sm: Softmax) -> go.Figure:
@@ -202,7 +199,9 @@ def softmax_bars(sm: Softmax) -> go.Figure:
     fig.update_yaxes(range=[0, 1.15], row=1, col=2)
     fig.update_annotations(font={"size": 17})
     title = f"CE = −log p<sub>{sm.target}</sub> = −log {sm.probs[sm.target]:.4g} = {sm.ce:.4f}"
-    return _layout(fig, title, height=420, margin={"l": 60, "r": 24, "t": 100, "b": 50})
+    return style.layout(
+        fig, title, height=420, family=style.LOSSES, margin={"l": 60, "r": 24, "t": 100, "b": 50}
+    )
 
 
 def temperature(frame: pd.DataFrame, current: float, target: int) -> go.Figure:
@@ -229,7 +228,12 @@ def temperature(frame: pd.DataFrame, current: float, target: int) -> go.Figure:
         yaxis2={"title": {"text": "CE loss"}, "overlaying": "y", "side": "right",
                 "showgrid": False, "rangemode": "tozero"},
     )  # fmt: skip
-    return _layout(fig, "Temperature: small T sharpens, large T flattens to 1/C", height=420)
+    return style.layout(
+        fig,
+        "Temperature: small T sharpens, large T flattens to 1/C",
+        height=420,
+        family=style.LOSSES,
+    )
 
 
 def ce_vs_mse_gradient(frame: pd.DataFrame) -> go.Figure:
@@ -249,7 +253,12 @@ def ce_vs_mse_gradient(frame: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="p_t, the probability of the right class (log scale)",
                      type="log", exponentformat="power", dtick=1)  # fmt: skip
     fig.update_yaxes(title_text="−dL/dz_t: the push up on the right logit", range=[0, 1.05])
-    return _layout(fig, "Why not one-hot + MSE: the gradient when the model is wrong", 440)
+    return style.layout(
+        fig,
+        "Why not one-hot + MSE: the gradient when the model is wrong",
+        height=440,
+        family=style.LOSSES,
+    )
 
 
 def broadcast_heatmap(b: Broadcast) -> go.Figure:
@@ -279,4 +288,4 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
         else f"torch refused; broadcasting would average all {n}×{n} cells = {b.wrong_formula:.4f}"
     )
     title = f"{broken} · fixed: mean of the diagonal = {b.right:.4f}"
-    return _layout(fig, title, height=560)
+    return style.layout(fig, title, height=560, family=style.LOSSES)

@@ -53,25 +53,16 @@ def _figure(
     legend_below: bool = False,
     **layout,
 ) -> go.Figure:
-    layout = {
-        # The title on the first line, the legend on its own line under it: never on top.
-        "title": {
-            "text": title,
-            "x": 0.01,
-            "y": 0.99,
-            "yref": "container",
-            "yanchor": "top",
-            "font": {"size": 18},
-        },
-        "height": height,
-        "margin": {"l": 50, "r": 20, "t": 64, "b": 40},
-        "uirevision": revision,  # same value between ticks: plotly keeps zoom and pan
-        "legend": style.legend(legend_below),
-        "template": {},
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
+    layout = style.look(
+        title,
+        height,
+        revision,  # the same between ticks: plotly keeps zoom and pan
+        legend_below,
+        style.LIVE,
+        xaxis={"title": {"text": x_title}},
+        yaxis={"title": {"text": y_title}, "type": "log" if log_y else "linear"},
         **layout,
-    }
+    )
     if log_y:
         layout["yaxis"] |= log_ticks(traces)
     return go.Figure(data=traces, layout=layout, _validate=False)
