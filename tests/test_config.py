@@ -131,7 +131,7 @@ def test_the_layers_that_can_be_frozen_are_those_the_built_model_has(dataset, ki
             return
         train = {"loss": "bce"}
         dataset_cfg = DataConfig(dataset=dataset, n_classes=2)
-        if data.n_classes(dataset_cfg) != 2:
+        if dataset_cfg.class_count() != 2:
             return
     cfg = RunConfig(DataConfig(dataset=dataset), ModelConfig(kind=kind, **model),
                     TrainConfig(**train))  # fmt: skip

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from torchxp_core.catalogue import DATASETS, FIXED_SAMPLES
 from torchxp_core.config import DataConfig
-from torchxp_core.data import DATASETS, FIXED_SAMPLES, make_dataset, n_train
+from torchxp_core.data import make_dataset
 from torchxp_core.losses import LOSSES
 
 # Every dataset but "csv", which is an uploaded table (tests/test_tables.py covers it).
@@ -17,7 +18,7 @@ def test_every_dataset_has_float32_features_and_a_clean_split(name):
     cfg = DataConfig(dataset=name, n_samples=400, n_classes=3)
     data = make_dataset(cfg)
     assert data.x_train.dtype == np.float32 and data.x_val.dtype == np.float32
-    assert len(data.x_train) == n_train(cfg) == len(data.y_train)
+    assert len(data.x_train) == cfg.train_count() == len(data.y_train)
     assert len(data.x_train) + len(data.x_val) == FIXED_SAMPLES.get(name, 400)
     if DATASETS[name].task == "classification":
         assert data.y_train.dtype == np.int64

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import torch
 
-from torchxp_core import data as datamod
+from torchxp_core import catalogue
 from torchxp_core.config import RunConfig
 from torchxp_core.metrics import MetricsLog
 from torchxp_core.models import build_model
@@ -32,7 +32,7 @@ def _model_and_activations(cfg: RunConfig) -> tuple[int, int]:
     """
     shape = _input_shape(cfg)
     with torch.device("meta"):
-        model = build_model(cfg.model, shape, datamod.n_classes(cfg.data), cfg.loss)
+        model = build_model(cfg.model, shape, cfg.data.class_count(), cfg.loss)
     values = 0
     for layer in model:
         shape = _output_shape(layer, shape)
@@ -61,12 +61,12 @@ def _output_shape(layer: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, 
 def _input_shape(cfg: RunConfig) -> tuple[int, ...]:
     if cfg.data.dataset == "csv":
         return (len(cfg.data.features),)
-    return datamod.DATASETS[cfg.data.dataset].input_shape
+    return catalogue.DATASETS[cfg.data.dataset].input_shape
 
 
 def estimate(cfg: RunConfig) -> dict[str, int]:
     """Bytes by term, largest first."""
-    samples = datamod.n_samples(cfg.data)
+    samples = cfg.data.sample_count()
     features = math.prod(_input_shape(cfg))
     params, activations = _model_and_activations(cfg)
     kept = min(cfg.train.epochs, MetricsLog.max_snapshots) + 1  # one weight snapshot an epoch

@@ -7,7 +7,7 @@ Every check raises ``ValueError`` with a sentence a person can act on; pages sho
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from torchxp_core import data, devices, losses, optimizers
+from torchxp_core import catalogue, devices, losses, optimizers, tables
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 MODEL_KINDS = ("mlp", "cnn")
@@ -95,7 +95,7 @@ def _check_bool(name: str, value) -> None:
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: str = "moons"  # one of data.DATASETS
+    dataset: str = "moons"  # one of catalogue.DATASETS
     n_samples: int = 1000  # before the train/validation split
     noise: float = 0.2  # std of the Gaussian noise the generator adds
     n_classes: int = 3  # spiral arms / blob centres; fixed by the dataset elsewhere
@@ -110,14 +110,14 @@ class DataConfig:
     task: str = ""
 
     def __post_init__(self):
-        if self.dataset not in data.DATASETS:
+        if self.dataset not in catalogue.DATASETS:
             raise ValueError(
-                f"Unknown dataset '{self.dataset}'. Choose one of: {', '.join(data.DATASETS)}."
+                f"Unknown dataset '{self.dataset}'. Choose one of: {', '.join(catalogue.DATASETS)}."
             )
         _check_number("Number of samples", self.n_samples, 20, 1_000_000, integer=True)
         _check_number("Noise", self.noise, 0.0, 10.0)
         _check_number("Number of classes", self.n_classes, 2, 20, integer=True)
-        info = data.DATASETS[self.dataset]
+        info = catalogue.DATASETS[self.dataset]
         if info.min_classes > 2 and self.n_classes < info.min_classes:
             raise ValueError(
                 f"{info.label} needs at least {info.min_classes} classes; got {self.n_classes}."
@@ -132,6 +132,34 @@ class DataConfig:
                 raise ValueError(f"The CSV's {name} is text, not {_shown(value)}.")
         if self.task not in ("", losses.CLASSIFICATION, losses.REGRESSION):
             raise ValueError(f"The task is classification or regression, not {self.task!r}.")
+
+    def stored_table(self) -> tables.Arrays:
+        """Your CSV's arrays (dataset "csv"), read from the store by content hash."""
+        return tables.stored_arrays(self.table, self.target, tuple(self.features), self.task)
+
+    def resolved_task(self) -> str:
+        """Classification or regression: the dataset's, or for a CSV the one chosen or inferred."""
+        if self.dataset == "csv":
+            return self.stored_table().task
+        return catalogue.DATASETS[self.dataset].task
+
+    def class_count(self) -> int:
+        """Classes of the configured dataset (0 for regression)."""
+        if self.resolved_task() == losses.REGRESSION:
+            return 0
+        if self.dataset == "csv":
+            return len(self.stored_table().classes)
+        return catalogue.DATASETS[self.dataset].classes or self.n_classes
+
+    def sample_count(self) -> int:
+        """Samples before the split: a fixed dataset's size, the CSV's rows, or n_samples."""
+        if self.dataset == "csv":
+            return len(self.stored_table().x)
+        return catalogue.FIXED_SAMPLES.get(self.dataset, self.n_samples)
+
+    def train_count(self) -> int:
+        total = self.sample_count()
+        return total - catalogue.n_val(total, self.val_fraction)
 
 
 @dataclass(frozen=True)
@@ -275,11 +303,12 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
-        info = data.DATASETS[self.data.dataset]
+        info = catalogue.DATASETS[self.data.dataset]
         if self.data.dataset == "csv" and not self.data.table:
             raise ValueError("Upload a CSV file (in Data) to train on your own table.")
-        n_classes = data.n_classes(self.data)  # a CSV's: its stored table exists and can train
-        losses.check_serves(losses.get_loss(self.train.loss), data.task(self.data), n_classes)
+        n_classes = self.data.class_count()  # a CSV's: its stored table exists and can train
+        task = self.data.resolved_task()
+        losses.check_serves(losses.get_loss(self.train.loss), task, n_classes)
         if self.model.kind == "cnn" and not info.image:
             raise ValueError(
                 f"The CNN needs image data (digits or coloured shapes); {info.label} is points: "
@@ -297,7 +326,7 @@ class RunConfig:
                     f"The mistake '{PITFALLS[pitfall]}' is about {losses.LOSSES[needed].label}: "
                     f"choose that loss (Training), or switch the mistake off."
                 )
-        n_train = data.n_train(self.data)
+        n_train = self.data.train_count()
         if self.train.batch_size > n_train:
             raise ValueError(
                 f"Batch size {self.train.batch_size} is larger than the training set "

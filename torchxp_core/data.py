@@ -6,147 +6,25 @@ the chosen loss needs, in that one place.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn import datasets as skd
 
-from torchxp_core import tables
-from torchxp_core.losses import CLASSIFICATION, REGRESSION
+from torchxp_core.catalogue import DATASETS, SHAPES_SAMPLES, n_val
+from torchxp_core.config import DataConfig
+from torchxp_core.losses import CLASSIFICATION
 
-if TYPE_CHECKING:
-    from torchxp_core.config import DataConfig
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    label: str
-    task: str  # CLASSIFICATION or REGRESSION
-    classes: int  # fixed class count; 0 means "the n_classes setting decides"
-    min_classes: int = 2
-    image: bool = False  # True: samples are [C, H, W] images
-    description: str = ""
-    input_shape: tuple[int, ...] = (2,)  # one sample's shape, as the model receives it
-
-
-DATASETS: dict[str, DatasetInfo] = {
-    "moons": DatasetInfo("Two moons", CLASSIFICATION, 2, description="two interleaving arcs"),
-    "circles": DatasetInfo("Circles", CLASSIFICATION, 2, description="a ring around a disc"),
-    "spiral": DatasetInfo(
-        "Spiral", CLASSIFICATION, 0, description="arms winding around the origin, one per class"
-    ),
-    "xor": DatasetInfo("XOR", CLASSIFICATION, 2, description="opposite quadrants share a class"),
-    "blobs": DatasetInfo(
-        "Gaussian blobs", CLASSIFICATION, 0, min_classes=3, description="one cloud per class"
-    ),
-    "curve": DatasetInfo(
-        "1-D curve", REGRESSION, 0, description="y = sin(2x) + x/2 + noise", input_shape=(1,)
-    ),
-    "plane": DatasetInfo("2-D plane", REGRESSION, 0, description="y = 1.5 x1 - 2 x2 + noise"),
-    "digits": DatasetInfo(
-        "Digits (8×8)",
-        CLASSIFICATION,
-        10,
-        image=True,
-        description="scikit-learn's 1,797 handwritten digits as [B, 1, 8, 8]",
-        input_shape=(1, 8, 8),
-    ),
-    "shapes": DatasetInfo(
-        "Coloured shapes (16×16)",
-        CLASSIFICATION,
-        6,
-        image=True,
-        description="squares, discs and crosses in red or blue as [B, 3, 16, 16], made here; "
-        "the class is shape and colour",
-        input_shape=(3, 16, 16),
-    ),
-    # Real tables that ship with scikit-learn (no download): more than two features, so the
-    # lab draws them on their first two principal components.
-    "iris": DatasetInfo(
-        "Iris (real)",
-        CLASSIFICATION,
-        3,
-        input_shape=(4,),
-        description="150 flowers, 4 measurements in cm, 3 species (Fisher, 1936)",
-    ),
-    "wine": DatasetInfo(
-        "Wine (real)",
-        CLASSIFICATION,
-        3,
-        input_shape=(13,),
-        description="178 wines, 13 chemical measurements, 3 cultivars",
-    ),
-    "breast_cancer": DatasetInfo(
-        "Breast cancer (real)",
-        CLASSIFICATION,
-        2,
-        input_shape=(30,),
-        description="569 tumours, 30 features of cell nuclei, malignant or benign",
-    ),
-    "csv": DatasetInfo(
-        "Your CSV",
-        CLASSIFICATION,
-        0,
-        input_shape=(0,),
-        description="a table you upload: choose the target and the feature columns",
-    ),
-    "diabetes": DatasetInfo(
-        "Diabetes (real)",
-        REGRESSION,
-        0,
-        input_shape=(10,),
-        description="442 patients, 10 baseline measurements, disease progression a year on",
-    ),
-}
-DIGITS_SAMPLES = 1797  # fixed size of scikit-learn's digits
-SHAPES_SAMPLES = 1500
-# scikit-learn's loaders by dataset name, and the datasets whose size is fixed.
+# scikit-learn's loaders by dataset name.
 REAL_TABLES = {
     "iris": skd.load_iris,
     "wine": skd.load_wine,
     "breast_cancer": skd.load_breast_cancer,
     "diabetes": skd.load_diabetes,
 }
-FIXED_SAMPLES = {
-    "digits": DIGITS_SAMPLES,
-    "shapes": SHAPES_SAMPLES,
-    "iris": 150,
-    "wine": 178,
-    "breast_cancer": 569,
-    "diabetes": 442,
-}
 
 
-def _table(cfg: "DataConfig") -> tables.Arrays:
-    return tables.stored_arrays(cfg.table, cfg.target, tuple(cfg.features), cfg.task)
-
-
-def task(cfg: "DataConfig") -> str:
-    """Classification or regression: the dataset's, or for a CSV the one chosen or inferred."""
-    return _table(cfg).task if cfg.dataset == "csv" else DATASETS[cfg.dataset].task
-
-
-def n_classes(cfg: "DataConfig") -> int:
-    """Classes of the configured dataset (0 for regression)."""
-    if task(cfg) == REGRESSION:
-        return 0
-    if cfg.dataset == "csv":
-        return len(_table(cfg).classes)
-    return DATASETS[cfg.dataset].classes or cfg.n_classes
-
-
-def n_samples(cfg: "DataConfig") -> int:
-    if cfg.dataset == "csv":
-        return len(_table(cfg).x)
-    return FIXED_SAMPLES.get(cfg.dataset, cfg.n_samples)
-
-
-def n_train(cfg: "DataConfig") -> int:
-    return n_samples(cfg) - _n_val(n_samples(cfg), cfg.val_fraction)
-
-
-def _n_val(total: int, fraction: float) -> int:
-    return max(1, round(total * fraction))
+def task(cfg: DataConfig) -> str:
+    return cfg.resolved_task()  # for retrain_script.py; the fact lives on DataConfig
 
 
 @dataclass
@@ -207,7 +85,7 @@ def _shapes(n: int, noise: float, rng: np.random.Generator):
     return x + rng.normal(scale=noise * 0.3, size=x.shape), y
 
 
-def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
+def _generate(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(cfg.seed)
     n, noise, seed = cfg.n_samples, cfg.noise, cfg.seed
     name = cfg.dataset
@@ -237,7 +115,7 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
     if name == "shapes":
         return _shapes(SHAPES_SAMPLES, noise, rng)
     if name == "csv":
-        table = _table(cfg)
+        table = cfg.stored_table()
         return table.x, table.y
     if name in REAL_TABLES:
         table = REAL_TABLES[name]()  # ships with scikit-learn: no download
@@ -248,16 +126,16 @@ def _generate(cfg: "DataConfig") -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(f"Unknown dataset '{name}'.")
 
 
-def make_dataset(cfg: "DataConfig") -> Dataset:
+def make_dataset(cfg: DataConfig) -> Dataset:
     """Generate, shuffle, split and (optionally) standardise the configured dataset."""
-    info, kind = DATASETS[cfg.dataset], task(cfg)
+    info, kind = DATASETS[cfg.dataset], cfg.resolved_task()
     x, y = _generate(cfg)
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64 if kind == CLASSIFICATION else np.float32)
     order = np.random.default_rng(cfg.seed + 1).permutation(len(x))
     x, y = x[order], y[order]
-    n_val = _n_val(len(x), cfg.val_fraction)
-    x_train, y_train, x_val, y_val = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
+    k = n_val(len(x), cfg.val_fraction)
+    x_train, y_train, x_val, y_val = x[k:], y[k:], x[:k], y[:k]
     if cfg.standardize:
         # Images share one mean/std across pixels; points get one per feature.
         axis = None if info.image else 0
@@ -270,7 +148,7 @@ def make_dataset(cfg: "DataConfig") -> Dataset:
         np.ascontiguousarray(x_val, dtype=np.float32),
         y_val,
         kind,
-        n_classes(cfg),
+        cfg.class_count(),
     )
 
 

@@ -8,9 +8,8 @@ import streamlit as st
 
 from torchxp_core import budget, ranges
 from torchxp_core import config as cfgmod
+from torchxp_core.catalogue import DATASETS, FIXED_SAMPLES
 from torchxp_core.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from torchxp_core.data import DATASETS, FIXED_SAMPLES, n_classes
-from torchxp_core.data import task as data_task
 from torchxp_core.devices import available_devices
 from torchxp_core.losses import CLASSIFICATION, LOSSES
 from torchxp_core.optimizers import MOMENTUM_OPTIMIZERS, OPTIMIZERS
@@ -222,7 +221,7 @@ def _task_and_classes(data: dict) -> tuple[str, int]:
     keys = ("dataset", "n_classes", "table", "target", "features", "task")
     try:
         probe = DataConfig(**{k: data[k] for k in keys if k in data})
-        return data_task(probe), n_classes(probe)
+        return probe.resolved_task(), probe.class_count()
     except ValueError:  # no usable table yet: the settings' own error says why
         return DATASETS[data["dataset"]].task, 2
 
