@@ -88,3 +88,33 @@ def test_renaming_a_live_run_of_another_tab_asks_first_naming_that_tab(data_dir)
     at.button(key="runs.save.yes").click().run()
     assert not at.exception
     assert at.dataframe[0].value.set_index("id").loc[history_id, "name"] == "theirs"
+
+
+def test_deleting_a_live_run_of_another_tab_names_it_and_one_of_no_tab_says_unknown(data_dir):
+    from ui.state import registry
+
+    _store_runs(data_dir)  # rows left once it is deleted (an empty store links to the lab)
+    run = registry().start(tiny_config(), owner=OTHER_TAB)
+    assert run.join(timeout=60)
+    at = AppTest.from_file("../pages/runs.py", default_timeout=60)
+    deadline = time.monotonic() + 30
+    while True:  # the recorder copies the run into the store within a second
+        at.run()
+        table = at.dataframe[0].value if at.dataframe else None
+        if table is not None and run.id in set(table["name"]):
+            break
+        assert time.monotonic() < deadline, "the run never reached the Runs page"
+        time.sleep(0.3)
+    history_id = table.set_index("name").loc[run.id, "id"]
+    at.multiselect(key="runs.chosen").set_value([history_id]).run()
+    run.owner = ""  # as if started outside any tab: rename asks, saying so
+    at.text_input(key=f"runs.name.{history_id}").input("nobody's").run()
+    at.button(key="runs.save").click().run()
+    assert f"({history_id}) was started in a tab that is unknown" in at.warning[-1].value
+    at.button(key="runs.save.no").click().run()
+    run.owner = OTHER_TAB
+    at.button(key="runs.delete").click().run()
+    assert "It was started in another tab (tab 0a1b2c)." in at.warning[-1].value
+    at.button(key="runs.delete.yes").click().run()
+    assert not at.exception
+    assert history_id not in set(at.dataframe[0].value["id"])
