@@ -23,8 +23,11 @@ LESSONS = {
     "margin": {"l": 50, "r": 20, "t": 50, "b": 40},
     "legend": {"orientation": "h", "y": -0.2},
 }
-# The Loss Explorer's charts: larger text for formulas read off a projector.
+# The Loss Explorer's charts: larger text for formulas read off a projector, and plotly's
+# white template, whose plain annotation arrows and outline-free colour bars they were drawn
+# with.
 LOSSES = {
+    "template": "plotly_white",
     "title_px": 20,
     "font": {"size": 16},
     "margin": {"l": 70, "r": 24, "t": 90, "b": 60},
@@ -95,5 +98,5 @@ def layout(
     """``look`` applied to a figure plotly validates."""
     settings = look(title, height, revision, legend_below, family, **extra)
     # An update merges a dict into plotly's default template; None drops it, sending TEMPLATE.
-    fig.update_layout(**settings | {"template": None})
+    fig.update_layout(**settings | {"template": settings["template"] or None})
     return fig
