@@ -242,3 +242,42 @@ def test_keeping_the_graph_in_validation_is_measured_not_claimed():
     assert kept(64) - kept(32) == 2 * (kept(32) - kept(16)) > 0
     note = pitfalls.silent(cfg)[0].why
     assert f"{cost.kept_bytes / 1024:,.0f} KiB" in note
+
+
+def _pixels(trace) -> np.ndarray:
+    png = base64.b64decode(trace.source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.int16)
+
+
+def test_the_binary_surface_is_an_image_coloured_by_p_with_its_colour_bar_kept():
+    from torchxp_core.metrics import Snapshot
+
+    pic = preview.untrained(RunConfig())
+    gx, gy = pic.grid.axes
+    p = np.tile(np.linspace(0.0, 1.0, len(gx), dtype=np.float32), (len(gy), 1))  # left to right
+    fig = figs.surface_figure(Snapshot(0, 0, p), pic.grid.axes, pic.data)
+    assert not any(t.type == "heatmap" and t.zsmooth for t in fig.data)  # no per-pixel JS
+    pixels = _pixels(next(t for t in fig.data if t.type == "image"))
+    sure_0, unsure, sure_1 = pixels[:, 0], pixels[:, pixels.shape[1] // 2], pixels[:, -1]
+    blend = lambda color: 255 + (np.array(figs._rgb(color)) - 255) * figs.BINARY_OPACITY  # noqa: E731
+    assert np.abs(sure_0 - blend(figs.CLASS_COLORS[0])).max() <= 2
+    assert np.abs(sure_1 - blend(figs.CLASS_COLORS[1])).max() <= 2
+    assert unsure.min() >= 245  # P = 0.5 is white: the model is unsure there
+    scale = next(t for t in fig.data if t.type == "heatmap")
+    assert (scale.zmin, scale.zmax, scale.opacity) == (0, 1, 0)
+    assert scale.colorbar.title.text == "P(class 1)"
+
+
+def test_the_regression_surface_spans_viridis_from_the_lowest_to_the_highest_prediction():
+    from torchxp_core.metrics import Snapshot
+
+    cfg = RunConfig.from_dict({"data": {"dataset": "diabetes"}, "train": {"loss": "mse"}})
+    pic = preview.untrained(cfg)
+    gx, gy = pic.grid.axes
+    values = np.tile(np.linspace(-3.0, 5.0, len(gx), dtype=np.float32), (len(gy), 1))
+    fig = figs.surface_figure(Snapshot(0, 0, values), pic.grid.axes, pic.data, pic.grid.plane)
+    pixels = _pixels(next(t for t in fig.data if t.type == "image"))
+    assert np.abs(pixels[:, 0] - figs._rgb(figs.VIRIDIS[0])).max() <= 2
+    assert np.abs(pixels[:, -1] - figs._rgb(figs.VIRIDIS[-1])).max() <= 2
+    scale = next(t for t in fig.data if t.type == "heatmap")
+    assert (scale.zmin, scale.zmax) == (-3.0, 5.0)

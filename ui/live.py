@@ -366,7 +366,7 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
         for pitfall in run.cfg.train.pitfalls if twin is not None else ():
             st.info(pitfalls.look_for(pitfall))  # what the mistake is, and what to look for
         metrics_row(run)
-        if not _trained_nothing(run):
+        if run.epoch > 0:  # no empty charts to draw (and redraw) before the first epoch
             epoch_charts(run)
         if twin is not None:
             twin_charts(run, twin)

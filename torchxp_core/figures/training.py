@@ -153,40 +153,69 @@ def _points(data: Dataset):
     return x[idx], y[idx]
 
 
-def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> dict:
-    heatmap = {"type": "heatmap", "x": gx, "y": gy, "z": snap.values}
+# The surface is a PNG the browser only scales, never a heatmap: plotly's smoothed heatmap
+# ("zsmooth": "best") interpolates every pixel in JavaScript, ~0.1-0.2 s of a GPU-less
+# Chromium per draw, on every chart tick and on Train. A hidden 2-cell heatmap keeps the
+# colour bar, so the scale can still be read.
+BINARY_SCALE = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
+BINARY_OPACITY = 0.65  # over white, as the heatmap drew it: the points stay readable
+VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+           "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"]  # fmt: skip
+
+
+def _surface(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, data: Dataset) -> list[dict]:
     if data.task == REGRESSION:
-        return {
-            **heatmap,
-            "colorscale": "Viridis",
-            "colorbar": {"title": {"text": "ŷ"}},
-            "zsmooth": "best",
-        }
-    if snap.confidence is None:  # binary: P(class 1), white where the model is unsure
-        scale = [[0, CLASS_COLORS[0]], [0.5, "#ffffff"], [1, CLASS_COLORS[1]]]
-        return {
-            **heatmap,
-            "zmin": 0,
-            "zmax": 1,
-            "colorscale": scale,
-            "opacity": 0.65,
-            "zsmooth": "best",
-            "colorbar": {"title": {"text": "P(class 1)"}},
-        }
-    return class_image(snap, gx, gy, data.n_classes)
+        low, high = float(np.min(snap.values)), float(np.max(snap.values))
+        share = (snap.values - low) / (high - low) if high > low else np.zeros_like(snap.values)
+        rgb = _lookup(VIRIDIS, share)
+        scale, title = [[i / 9, c] for i, c in enumerate(VIRIDIS)], "ŷ"
+    elif snap.confidence is None:  # binary: P(class 1), white where the model is unsure
+        low, high = 0.0, 1.0
+        rgb = _lookup([color for _, color in BINARY_SCALE], snap.values)
+        rgb = 255.0 + (rgb - 255.0) * BINARY_OPACITY
+        scale, title = BINARY_SCALE, "P(class 1)"
+    else:
+        return [class_image(snap, gx, gy, data.n_classes)]
+    scale_bar = {
+        "type": "heatmap",
+        "x": [float(gx[0]), float(gx[1])],
+        "y": [float(gy[0])],
+        "z": [[low, high]],
+        "zmin": low,
+        "zmax": high,
+        "colorscale": scale,
+        "opacity": 0,
+        "hoverinfo": "skip",
+        "colorbar": {"title": {"text": title}},
+    }
+    return [_image(rgb, gx, gy), scale_bar]
+
+
+def _lookup(colors: list[str], share: np.ndarray) -> np.ndarray:
+    """Each value in [0, 1] as the colour that far along evenly spaced ``colors``."""
+    stops = np.array([_rgb(c) for c in colors], np.float32)
+    position = np.clip(share, 0.0, 1.0) * (len(stops) - 1)
+    left = np.minimum(position.astype(np.int64), len(stops) - 2)
+    frac = (position - left)[..., None]
+    return stops[left] + (stops[left + 1] - stops[left]) * frac
 
 
 def class_image(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, n_classes: int) -> dict:
     """Several classes: each cell the predicted class's colour, faded to white where unsure.
 
-    Drawn as an image the browser scales smoothly (Playground's look), not heatmap cells: a
-    heatmap cannot interpolate a class index, so it showed 60x60 hard-edged blocks.
+    A heatmap cannot interpolate a class index (it showed 60x60 hard-edged blocks); an
+    image of colours can, like Playground's.
     """
     colors = np.array([_rgb(CLASS_COLORS[c % 10]) for c in range(n_classes)], np.float32)
     chance = 1.0 / n_classes
     sure = np.clip((snap.confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
     rgb = 255.0 + (colors[snap.values.astype(np.int64)] - 255.0) * (0.2 + 0.6 * sure)
-    picture = Image.fromarray(rgb[::-1].astype(np.uint8))  # image rows run top to bottom
+    return _image(rgb, gx, gy)
+
+
+def _image(rgb: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> dict:
+    """Grid colours (rows along gy) as an image trace over the grid, scaled up smoothly."""
+    picture = Image.fromarray(np.clip(rgb, 0, 255)[::-1].astype(np.uint8))  # rows top down
     picture = picture.resize((4 * len(gx), 4 * len(gy)), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
@@ -212,7 +241,7 @@ def surface_figure(
     if plane is not None:
         x = plane.project(x)
     gx, gy = axes
-    traces = [] if snap is None else [_surface(snap, gx, gy, data)]
+    traces = [] if snap is None else _surface(snap, gx, gy, data)
     if data.task == REGRESSION:
         marker = {
             "color": y,
