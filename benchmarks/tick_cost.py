@@ -125,7 +125,7 @@ INSIDE_CASES = {
 
 def inside_main() -> None:
     print("\nInside the network, one tick (200 snapshots of history; median of 15)")
-    print("model | wall ms (min..max) | server CPU ms | bytes sent per tick")
+    print("model | wall ms (min..max) | server CPU ms | bytes sent per tick | <= 10 ms, 150 KiB")
     for name, cfg in INSIDE_CASES.items():
         data = make_dataset(cfg.data)
         where, history, cache = surface_grid(data, "cpu"), _history(cfg, data, 216), {}
@@ -133,9 +133,13 @@ def inside_main() -> None:
         # Then each tick one snapshot more and the oldest dropped, as the run's log does.
         results = [inside_tick(cfg, data, where, history[t : 200 + t], cache) for t in range(1, 16)]
         wall, cpu = [r[0] for r in results], [r[1] for r in results]
+        kib = results[-1][2] / 1024
+        fits = ("ok" if statistics.median(cpu) <= 10 else "slow") + (
+            ", ok" if kib <= 150 else ", large"
+        )
         print(
             f"{name} | {statistics.median(wall):6.1f} ({min(wall):.1f}..{max(wall):.1f}) | "
-            f"{statistics.median(cpu):6.1f} | {results[-1][2] / 1024:6.1f} KiB"
+            f"{statistics.median(cpu):6.1f} | {kib:6.1f} KiB | {fits}"
         )
 
 
