@@ -35,8 +35,20 @@ def _run(run_id: str, **train) -> StoredRun:
         "model": {"hidden": [16, 16]},
         "train": {"optimizer": "adam", "lr": 0.01, "seed": 0, **train},
     }
-    return StoredRun(run_id, run_id, [], settings, "finished", "", 0.0, 1.0, "2.13.0", "cpu",
-                     {"epoch": 3, "val_loss": 0.5 + train.get("lr", 0.01)}, 10)  # fmt: skip
+    return StoredRun(
+        run_id,
+        run_id,
+        [],
+        settings,
+        "finished",
+        "",
+        0.0,
+        1.0,
+        "2.13.0",
+        "cpu",
+        {"epoch": 3, "val_loss": 0.5 + train.get("lr", 0.01)},
+        10,
+    )
 
 
 def _series(values) -> StepSeries:

@@ -133,7 +133,8 @@ def test_the_layers_that_can_be_frozen_are_those_the_built_model_has(dataset, ki
         dataset_cfg = DataConfig(dataset=dataset, n_classes=2)
         if dataset_cfg.class_count() != 2:
             return
-    cfg = RunConfig(DataConfig(dataset=dataset), ModelConfig(kind=kind, **model),
-                    TrainConfig(**train))  # fmt: skip
+    cfg = RunConfig(
+        DataConfig(dataset=dataset), ModelConfig(kind=kind, **model), TrainConfig(**train)
+    )
     built = build_model(cfg.model, (1, 8, 8) if info.image else (2,), 2, cfg.loss)
     assert layers_with_parameters(cfg.model, info.image) == tuple(trainable_layers(built))

@@ -179,8 +179,12 @@ def test_dot_of_a_graph_with_hostile_names_parses_and_keeps_braces_balanced() ->
 
 def test_dot_styles_leaves_results_and_constants_apart() -> None:
     g = graph.trace(ax.build("linear").tensors)
-    lines = {t.name: next(ln for ln in graph_render.to_dot(g).splitlines()
-                          if ln.strip().startswith(t.id + " ")) for t in g.tensors}  # fmt: skip
+    lines = {
+        t.name: next(
+            ln for ln in graph_render.to_dot(g).splitlines() if ln.strip().startswith(t.id + " ")
+        )
+        for t in g.tensors
+    }
     assert graph_render.STYLE["constant"] in lines["x"]
     assert graph_render.STYLE["leaf"] in lines["w"]
     assert graph_render.STYLE["result"] in lines["y"]

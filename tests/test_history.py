@@ -46,8 +46,9 @@ def test_a_recorded_run_reads_back_identical_after_reopening_the_store(tmp_path,
 def test_rename_tag_and_delete_are_stored(tmp_path, registry):
     store = HistoryStore(tmp_path)
     store.add_run("a", "first", tiny_config().to_dict(), status="finished")
-    store.append("a", 0, np.ones(3, np.float32), np.arange(3, dtype=np.float32), [],
-                 status="finished")  # fmt: skip
+    store.append(
+        "a", 0, np.ones(3, np.float32), np.arange(3, dtype=np.float32), [], status="finished"
+    )
     store.rename("a", "baseline")
     store.set_tags("a", [" adam", "moons ", "", "adam"])
     assert (store.get("a").name, store.get("a").tags) == ("baseline", ["adam", "moons"])
@@ -78,8 +79,9 @@ def test_a_run_killed_mid_way_shows_as_interrupted_with_its_points_so_far(tmp_pa
         os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     steps_at_kill = int(done.stdout.split()[0])
 

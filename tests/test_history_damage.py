@@ -20,8 +20,17 @@ def _fill(folder, n_runs: int = 3, n_steps: int = 400) -> None:
     for i in range(n_runs):
         store.add_run(f"r{i}", f"run {i}", tiny_config(seed=i).to_dict(), started_at=100.0 + i)
         loss = np.geomspace(1.0, 0.1, n_steps).astype(np.float32)
-        records = [{"epoch": e, "step": 10 * e, "elapsed_s": 0.1 * e, "train_loss": 0.5,
-                    "val_loss": 0.6, "val_accuracy": 0.8} for e in (1, 2, 3)]  # fmt: skip
+        records = [
+            {
+                "epoch": e,
+                "step": 10 * e,
+                "elapsed_s": 0.1 * e,
+                "train_loss": 0.5,
+                "val_loss": 0.6,
+                "val_accuracy": 0.8,
+            }
+            for e in (1, 2, 3)
+        ]
         store.append(f"r{i}", 0, loss, loss, records, status="finished", ended_at=110.0 + i)
     store.close()
 

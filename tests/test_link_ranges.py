@@ -10,13 +10,23 @@ PAGE = "../pages/training_lab.py"
 
 def test_values_past_a_slider_are_clamped_with_a_warning_naming_the_change():
     values, warnings = from_query(
-        {"data.n_samples": "1000000", "data.noise": "-3", "model.dropout": "0.9",
-         "train.momentum": "0.995", "data.val_fraction": "0.05", "data.n_classes": "20"}
-    )  # fmt: skip
+        {
+            "data.n_samples": "1000000",
+            "data.noise": "-3",
+            "model.dropout": "0.9",
+            "train.momentum": "0.995",
+            "data.val_fraction": "0.05",
+            "data.n_classes": "20",
+        }
+    )
     assert values == {
-        "data.n_samples": 5000, "data.noise": 0.0, "data.n_classes": 8,
-        "data.val_fraction": 0.1, "model.dropout": 0.8, "train.momentum": 0.99,
-    }  # fmt: skip
+        "data.n_samples": 5000,
+        "data.noise": 0.0,
+        "data.n_classes": 8,
+        "data.val_fraction": 0.1,
+        "model.dropout": 0.8,
+        "train.momentum": 0.99,
+    }
     assert isinstance(values["data.n_samples"], int)
     assert (
         "Changed data.n_samples='1000000' to 5000: the lab's Samples slider goes from 100 to "
@@ -57,8 +67,14 @@ def test_the_13_gb_link_says_which_values_it_held_to_the_sliders():
     import resource
 
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update({"data.n_samples": "1000000", "model.hidden": "4096,4096",
-                            "train.batch_size": "800000", "train.epochs": "100000"})  # fmt: skip
+    at.query_params.update(
+        {
+            "data.n_samples": "1000000",
+            "model.hidden": "4096,4096",
+            "train.batch_size": "800000",
+            "train.epochs": "100000",
+        }
+    )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     at.run()
     assert not at.exception

@@ -35,8 +35,9 @@ def test_every_example_runs_and_backward_fills_grads(at: AppTest) -> None:
             at.button(key="ag.backward_btn").click().run()
             assert not at.exception
             table = _frame(at, "version")
-            assert list(table["tensor"]) == list(ex.build(ex.values, ex.requires_grad,
-                                                          option or "").tensors)  # fmt: skip
+            assert list(table["tensor"]) == list(
+                ex.build(ex.values, ex.requires_grad, option or "").tensors
+            )
     at.selectbox(key="ag.example").set_value("linear").run()
     at.button(key="ag.backward_btn").click().run()
     table = _frame(at, "version").set_index("tensor")

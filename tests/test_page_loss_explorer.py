@@ -29,8 +29,11 @@ def _metric(app: AppTest, label: str) -> str:
 def test_page_runs_and_draws_every_chart(at: AppTest) -> None:
     assert at.title[0].value == "Loss Explorer"
     assert [t.label for t in at.tabs] == [
-        "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss"
-    ]  # fmt: skip
+        "BCELoss",
+        "BCEWithLogitsLoss",
+        "CrossEntropyLoss",
+        "MSELoss",
+    ]
     assert len(at.get("plotly_chart")) == 8
     assert len(at.latex) >= 5
     assert not at.error

@@ -24,18 +24,27 @@ def data_dir(tmp_path, monkeypatch):
 
 def _store_runs(folder) -> list[str]:
     store = HistoryStore(folder)
-    specs = [("adam-fast", 0.1, 0, "finished"), ("adam-slow", 0.001, 0, "finished"),
-             ("adam-fast-seed1", 0.1, 1, "running")]  # fmt: skip
+    specs = [
+        ("adam-fast", 0.1, 0, "finished"),
+        ("adam-slow", 0.001, 0, "finished"),
+        ("adam-fast-seed1", 0.1, 1, "running"),
+    ]
     for i, (name, lr, seed, status) in enumerate(specs):
         run_id = f"r{i}"
         store.add_run(run_id, name, tiny_config(lr=lr, seed=seed).to_dict(), started_at=100.0 + i)
         loss = np.geomspace(1.0, 0.05 + lr, 40).astype(np.float32)
         records = [
-            {"epoch": e, "step": 10 * e, "elapsed_s": 0.1 * e, "train_loss": float(loss[10 * e]),
-             "train_accuracy": 0.5 + 0.1 * e, "val_loss": float(loss[10 * e]) + 0.01,
-             "val_accuracy": 0.5 + 0.1 * e}
+            {
+                "epoch": e,
+                "step": 10 * e,
+                "elapsed_s": 0.1 * e,
+                "train_loss": float(loss[10 * e]),
+                "train_accuracy": 0.5 + 0.1 * e,
+                "val_loss": float(loss[10 * e]) + 0.01,
+                "val_accuracy": 0.5 + 0.1 * e,
+            }
             for e in (1, 2, 3)
-        ]  # fmt: skip
+        ]
         ended = None if status == "running" else 110.0 + i
         seconds = np.arange(40, dtype=np.float32) * 0.01
         store.append(run_id, 0, loss, seconds, records, status=status, ended_at=ended)

@@ -85,9 +85,17 @@ def test_markdown_in_frozen_layers_is_refused_and_shown_as_text():
 
 def test_a_run_name_in_a_plotly_legend_is_text_not_a_link():
     run = compare.StoredRun(
-        "r1", '<a href="http://evil.example">x</a> & <b>y</b>', [], tiny_config().to_dict(),
-        "finished", "", 1.0, 2.0, "", "cpu",
-    )  # fmt: skip
+        "r1",
+        '<a href="http://evil.example">x</a> & <b>y</b>',
+        [],
+        tiny_config().to_dict(),
+        "finished",
+        "",
+        1.0,
+        2.0,
+        "",
+        "cpu",
+    )
     name = compare.label(run, [])
     assert "<" not in name and ">" not in name
     assert name == '&lt;a href="http://evil.example"&gt;x&lt;/a&gt; &amp; &lt;b&gt;y&lt;/b&gt;'
@@ -131,7 +139,20 @@ def test_stored_setting_values_in_the_parallel_plot_are_text_not_markup():
     for i, device in enumerate(['<a href="http://evil.example">x</a>', "cpu"]):
         settings = tiny_config().to_dict()
         settings["train"]["device"] = device
-        runs.append(compare.StoredRun(f"r{i}", "n", [], settings, "finished", "", 1.0, 2.0,
-                                      "", "cpu", final={"val_loss": 0.5}))  # fmt: skip
+        runs.append(
+            compare.StoredRun(
+                f"r{i}",
+                "n",
+                [],
+                settings,
+                "finished",
+                "",
+                1.0,
+                2.0,
+                "",
+                "cpu",
+                final={"val_loss": 0.5},
+            )
+        )
     frame = compare.parallel_frame(runs)
     assert list(frame["device"]) == ['&lt;a href="http://evil.example"&gt;x&lt;/a&gt;', "cpu"]

@@ -164,8 +164,10 @@ def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:
     for run in done:
         flat = flatten(run.settings)
         row = {plot_text(short_key(k)): flat.get(k) for k in keys}  # plotly text, as labels
-        row = {k: plot_text(format_value(v)) if isinstance(v, tuple | str) else v
-               for k, v in row.items()}  # fmt: skip
+        row = {
+            k: plot_text(format_value(v)) if isinstance(v, tuple | str) else v
+            for k, v in row.items()
+        }
         row["final val loss"] = run.final["val_loss"]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -70,8 +70,12 @@ def load_from_url() -> None:
     query = {k: v for k, v in st.query_params.to_dict().items() if k not in KEEP}
     note = _cut_short(query)
     if not query and not note:  # maybe Streamlit dropped a long link: the browser checks
-        script = _TRIM % {"fields": MAX_FIELDS, "chars": MAX_CHARS, "long": json.dumps(LONG),
-                          "keys": json.dumps([*share.KEYS, *KEEP])}  # fmt: skip
+        script = _TRIM % {
+            "fields": MAX_FIELDS,
+            "chars": MAX_CHARS,
+            "long": json.dumps(LONG),
+            "keys": json.dumps([*share.KEYS, *KEEP]),
+        }
         st.html(script, unsafe_allow_javascript=True)  # our own code, no user text in it
     _load(query, LINK, note)
 

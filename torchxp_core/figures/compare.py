@@ -35,17 +35,27 @@ def overlay_figure(
         color = _color(i)
         fig.add_trace(
             go.Scattergl(
-                x=x, y=curve.raw[idx], mode="lines", name=curve.label, legendgroup=str(i),
-                showlegend=False, opacity=0.25, line={"color": color, "width": 1},
+                x=x,
+                y=curve.raw[idx],
+                mode="lines",
+                name=curve.label,
+                legendgroup=str(i),
+                showlegend=False,
+                opacity=0.25,
+                line={"color": color, "width": 1},
                 hoverinfo="skip",
             )
-        )  # fmt: skip
+        )
         fig.add_trace(
             go.Scattergl(
-                x=x, y=curve.smooth[idx].astype(np.float32), mode="lines", name=curve.label,
-                legendgroup=str(i), line={"color": color, "width": 2.5},
+                x=x,
+                y=curve.smooth[idx].astype(np.float32),
+                mode="lines",
+                name=curve.label,
+                legendgroup=str(i),
+                line={"color": color, "width": 2.5},
             )
-        )  # fmt: skip
+        )
     for j, b in enumerate(bands):
         idx = decimate(b.mean, MAX_POINTS)
         x, mean, std = b.x[idx].astype(np.float32), b.mean[idx], b.std[idx]
@@ -57,16 +67,25 @@ def overlay_figure(
             go.Scatter(
                 x=np.concatenate([x, x[::-1]]),
                 y=np.concatenate([mean + std, low[::-1]]).astype(np.float32),
-                fill="toself", fillcolor=_fill(color, 0.2), line={"width": 0},
-                name=b.label, legendgroup=f"band{j}", showlegend=False, hoverinfo="skip",
+                fill="toself",
+                fillcolor=_fill(color, 0.2),
+                line={"width": 0},
+                name=b.label,
+                legendgroup=f"band{j}",
+                showlegend=False,
+                hoverinfo="skip",
             )
-        )  # fmt: skip
+        )
         fig.add_trace(
             go.Scatter(
-                x=x, y=mean.astype(np.float32), mode="lines", name=b.label,
-                legendgroup=f"band{j}", line={"color": color, "width": 3, "dash": "dash"},
+                x=x,
+                y=mean.astype(np.float32),
+                mode="lines",
+                name=b.label,
+                legendgroup=f"band{j}",
+                line={"color": color, "width": 3, "dash": "dash"},
             )
-        )  # fmt: skip
+        )
     fig = _layout(
         fig,
         "Training loss per step (smoothed; raw faint)",
@@ -78,8 +97,10 @@ def overlay_figure(
     )
     if log_y:
         fig.update_yaxes(dtick="D2")  # label 2 and 5 within a decade, not every digit
-    fig.update_layout(legend={"orientation": "v", "y": -0.2, "x": 0, "xanchor": "left",
-                              "yanchor": "top"}, margin={"b": 40})  # fmt: skip
+    fig.update_layout(
+        legend={"orientation": "v", "y": -0.2, "x": 0, "xanchor": "left", "yanchor": "top"},
+        margin={"b": 40},
+    )
     return fig
 
 
@@ -90,11 +111,14 @@ def epoch_overlay_figure(labels: list[str], records: list[list[dict]], key: str)
         if recs and key in recs[0]:
             fig.add_trace(
                 go.Scatter(
-                    x=[r["epoch"] for r in recs], y=[r[key] for r in recs], name=name,
-                    mode="lines+markers", line={"color": _color(i), "width": 2},
+                    x=[r["epoch"] for r in recs],
+                    y=[r[key] for r in recs],
+                    name=name,
+                    mode="lines+markers",
+                    line={"color": _color(i), "width": 2},
                     marker={"size": 4},
                 )
-            )  # fmt: skip
+            )
     fig = _layout(fig, f"{key.replace('_', ' ')} per epoch", f"compare-{key}", xaxis_title="epoch")
     fig.update_layout(showlegend=False)  # the overlay above names the runs
     return fig
@@ -108,8 +132,14 @@ def parallel_figure(frame: pd.DataFrame) -> go.Figure:
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             cats = sorted(map(str, values.unique()))
             codes = values.astype(str).map({c: i for i, c in enumerate(cats)})
-            dims.append({"label": column, "values": codes, "tickvals": list(range(len(cats))),
-                         "ticktext": cats})  # fmt: skip
+            dims.append(
+                {
+                    "label": column,
+                    "values": codes,
+                    "tickvals": list(range(len(cats))),
+                    "ticktext": cats,
+                }
+            )
         else:
             dims.append({"label": column, "values": values.astype(float)})
     loss = frame["final val loss"].astype(float)

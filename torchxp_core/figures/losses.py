@@ -30,9 +30,13 @@ def _f(values) -> np.ndarray:
 
 def _formula_line(x, y, name: str, show: bool = True) -> go.Scatter:
     return go.Scatter(
-        x=_f(x), y=_f(y), name=name, mode="lines", showlegend=show,
+        x=_f(x),
+        y=_f(y),
+        name=name,
+        mode="lines",
+        showlegend=show,
         line={"color": INK, "width": 2, "dash": "dot"},
-    )  # fmt: skip
+    )
 
 
 def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
@@ -42,25 +46,37 @@ def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
     h = _f(curves["h"])
     for col, label, color in (("y1", "y = 1: −log h", POS), ("y0", "y = 0: −log(1 − h)", NEG)):
         fig.add_trace(
-            go.Scatter(x=h, y=_f(curves[f"torch_{col}"]), name=f"torch, {label}",
-                       line={"color": color, "width": 5})
-        )  # fmt: skip
+            go.Scatter(
+                x=h,
+                y=_f(curves[f"torch_{col}"]),
+                name=f"torch, {label}",
+                line={"color": color, "width": 5},
+            )
+        )
         fig.add_trace(_formula_line(h, curves[f"formula_{col}"], "formula", show=col == "y1"))
     if "torch_y" in curves:
         fig.add_trace(
-            go.Scatter(x=h, y=_f(curves["torch_y"]), name=f"torch, y = {point.y:g}",
-                       line={"color": MIX, "width": 4})
-        )  # fmt: skip
+            go.Scatter(
+                x=h,
+                y=_f(curves["torch_y"]),
+                name=f"torch, y = {point.y:g}",
+                line={"color": MIX, "width": 4},
+            )
+        )
         fig.add_trace(_formula_line(h, curves["formula_y"], "formula", show=False))
     shown = min(point.torch_loss, 7.6)  # a clamped 100 would flatten the plot
     fig.add_trace(
         go.Scatter(
-            x=_f([point.h]), y=_f([shown]), mode="markers+text", name="torch at the sliders",
+            x=_f([point.h]),
+            y=_f([shown]),
+            mode="markers+text",
+            name="torch at the sliders",
             marker={"size": 18, "color": "white", "line": {"color": INK, "width": 3}},
-            text=[f"  {point.torch_loss:.4g}"], textposition="middle right",
+            text=[f"  {point.torch_loss:.4g}"],
+            textposition="middle right",
             textfont={"size": 18},
         )
-    )  # fmt: skip
+    )
     # The note's four limits, each pointing at the corner where it happens.
     for x, y, ax, ay, text, color in (
         (0.995, 0.02, -60, -70, "y = 1, h → 1: loss → 0", POS),
@@ -69,10 +85,18 @@ def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
         (0.99, 7.3, -70, 0, "y = 0, h → 1: loss → ∞", NEG),
     ):
         fig.add_annotation(
-            x=x, y=y, ax=ax, ay=ay, text=text, showarrow=True, arrowhead=2, arrowcolor=color,
-            xanchor="left" if ax > 0 else "right", font={"size": 15, "color": color},
+            x=x,
+            y=y,
+            ax=ax,
+            ay=ay,
+            text=text,
+            showarrow=True,
+            arrowhead=2,
+            arrowcolor=color,
+            xanchor="left" if ax > 0 else "right",
+            font={"size": 15, "color": color},
             bgcolor="rgba(255,255,255,0.85)",
-        )  # fmt: skip
+        )
     fig.update_xaxes(title_text="h, the predicted probability", range=[0, 1])
     fig.update_yaxes(title_text="loss", range=[0, 7.6])
     return style.layout(
@@ -83,15 +107,23 @@ def bce_curves(curves: pd.DataFrame, point: Point) -> go.Figure:
 def bce_gradients(grads: pd.DataFrame, y: float) -> go.Figure:
     """dL/dh (explodes near the wrong edge) beside dL/dz through a sigmoid (σ(z) − y, bounded)."""
     fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.1,
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.1,
         subplot_titles=("dL/dh: the probability's gradient", "dL/dz = σ(z) − y: the logit's"),
-    )  # fmt: skip
+    )
     for col, x, t, f in ((1, "h", "torch_dh", "formula_dh"), (2, "z", "torch_dz", "formula_dz")):
         fig.add_trace(
-            go.Scatter(x=_f(grads[x]), y=_f(grads[t]), name="torch autograd",
-                       line={"color": POS, "width": 5}, showlegend=col == 1),
-            row=1, col=col,
-        )  # fmt: skip
+            go.Scatter(
+                x=_f(grads[x]),
+                y=_f(grads[t]),
+                name="torch autograd",
+                line={"color": POS, "width": 5},
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
         fig.add_trace(_formula_line(grads[x], grads[f], "closed form", show=col == 1), 1, col)
     fig.update_xaxes(title_text="h", row=1, col=1)
     fig.update_xaxes(title_text="z (h = σ(z))", row=1, col=2)
@@ -115,14 +147,24 @@ def logit_sweep(frame: pd.DataFrame, partings: list[Parting], y: float) -> go.Fi
     """Loss over z for both methods and dtypes (top), their error against the exact loss on a
     log axis (bottom), and a vertical line where sigmoid + BCELoss parts, per dtype."""
     fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.6, 0.4],
-    )  # fmt: skip
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        row_heights=[0.6, 0.4],
+    )
     first = frame[(frame["dtype"] == "float64") & (frame["method"] == "BCEWithLogitsLoss")]
     fig.add_trace(
-        go.Scatter(x=_f(first["z"]), y=_f(first["exact"]), name="exact (closed form)",
-                   line={"color": INK, "width": 9}, opacity=0.15),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=_f(first["z"]),
+            y=_f(first["exact"]),
+            name="exact (closed form)",
+            line={"color": INK, "width": 9},
+            opacity=0.15,
+        ),
+        row=1,
+        col=1,
+    )
     for (dtype, method), group in frame.groupby(["dtype", "method"], sort=False):
         line = {"color": DTYPE_COLORS[dtype], "dash": LINE_STYLES[method], "width": 3}
         name = f"{method}, {dtype}"
@@ -138,20 +180,35 @@ def logit_sweep(frame: pd.DataFrame, partings: list[Parting], y: float) -> go.Fi
     for i, part in enumerate(drawn):
         fig.add_vline(x=part.z, line={"color": DTYPE_COLORS[part.dtype], "width": 2, "dash": "dot"})
         fig.add_annotation(
-            x=part.z, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+            x=part.z,
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
             text=f"{part.dtype} parts at z = {part.z:g} ",
             font={"size": 15, "color": DTYPE_COLORS[part.dtype]},
-            xanchor="right" if i == 0 and len(drawn) > 1 else "left", bgcolor="white",
-        )  # fmt: skip
+            xanchor="right" if i == 0 and len(drawn) > 1 else "left",
+            bgcolor="white",
+        )
     fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="error", type="log", range=[-17, 1], exponentformat="power",
-                     dtick=4, row=2, col=1)  # fmt: skip
+    fig.update_yaxes(
+        title_text="error",
+        type="log",
+        range=[-17, 1],
+        exponentformat="power",
+        dtick=4,
+        row=2,
+        col=1,
+    )
     fig.update_xaxes(title_text="z, the logit", row=2, col=1)
     return style.layout(
-        fig, f"Two steps against one, y = {y:g}", height=700, family=style.LOSSES,
+        fig,
+        f"Two steps against one, y = {y:g}",
+        height=700,
+        family=style.LOSSES,
         margin={"l": 80, "r": 24, "t": 110, "b": 150},
         legend={"orientation": "h", "y": -0.12, "x": 0, "yanchor": "top"},
-    )  # fmt: skip
+    )
 
 
 def pos_weight(frame: pd.DataFrame) -> go.Figure:
@@ -161,11 +218,16 @@ def pos_weight(frame: pd.DataFrame) -> go.Figure:
         base = p == 1.0 and frame["pos_weight"].nunique() > 1
         fig.add_trace(
             go.Scatter(
-                x=_f(group["z"]), y=_f(group["torch"]), name=f"y = {y:g}, pos_weight = {p:g}",
-                line={"color": POS if y == 1 else NEG, "width": 2 if base else 5,
-                      "dash": "dash" if base else "solid"},
+                x=_f(group["z"]),
+                y=_f(group["torch"]),
+                name=f"y = {y:g}, pos_weight = {p:g}",
+                line={
+                    "color": POS if y == 1 else NEG,
+                    "width": 2 if base else 5,
+                    "dash": "dash" if base else "solid",
+                },
             )
-        )  # fmt: skip
+        )
         fig.add_trace(_formula_line(group["z"], group["formula"], "formula", show=False))
     fig.update_xaxes(title_text="z, the logit")
     fig.update_yaxes(title_text="loss")
@@ -180,19 +242,35 @@ def softmax_bars(sm: Softmax) -> go.Figure:
     names = np.array([f"class {k}" for k in range(c)])
     colors = [POS if k == sm.target else NEG for k in range(c)]
     fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.1,
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.1,
         subplot_titles=(f"logits / T (T = {sm.temperature:g})", "softmax: probabilities"),
-    )  # fmt: skip
+    )
     fig.add_trace(
-        go.Bar(x=names, y=_f(sm.scaled), marker_color=colors, showlegend=False,
-               text=[f"{v:.3g}" for v in sm.scaled], textposition="outside"),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Bar(
+            x=names,
+            y=_f(sm.scaled),
+            marker_color=colors,
+            showlegend=False,
+            text=[f"{v:.3g}" for v in sm.scaled],
+            textposition="outside",
+        ),
+        row=1,
+        col=1,
+    )
     fig.add_trace(
-        go.Bar(x=names, y=_f(sm.probs), marker_color=colors, showlegend=False,
-               text=[f"{v:.3f}" for v in sm.probs], textposition="outside"),
-        row=1, col=2,
-    )  # fmt: skip
+        go.Bar(
+            x=names,
+            y=_f(sm.probs),
+            marker_color=colors,
+            showlegend=False,
+            text=[f"{v:.3f}" for v in sm.probs],
+            textposition="outside",
+        ),
+        row=1,
+        col=2,
+    )
     lo, hi = float(min(sm.scaled.min(), 0)), float(max(sm.scaled.max(), 0))
     pad = 0.2 * (hi - lo or 1)
     fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=1)
@@ -214,20 +292,34 @@ def temperature(frame: pd.DataFrame, current: float, target: int) -> go.Figure:
         k = int(col[1:])
         color = POS if k == target else next(others)
         fig.add_trace(
-            go.Scatter(x=_f(frame["T"]), y=_f(frame[col]), name=f"p{k}",
-                       line={"color": color, "width": 5 if k == target else 3})
-        )  # fmt: skip
+            go.Scatter(
+                x=_f(frame["T"]),
+                y=_f(frame[col]),
+                name=f"p{k}",
+                line={"color": color, "width": 5 if k == target else 3},
+            )
+        )
     fig.add_trace(
-        go.Scatter(x=_f(frame["T"]), y=_f(frame["loss"]), name="CE loss", yaxis="y2",
-                   line={"color": INK, "width": 2, "dash": "dot"})
-    )  # fmt: skip
+        go.Scatter(
+            x=_f(frame["T"]),
+            y=_f(frame["loss"]),
+            name="CE loss",
+            yaxis="y2",
+            line={"color": INK, "width": 2, "dash": "dot"},
+        )
+    )
     fig.add_vline(x=current, line={"color": "#888", "width": 2, "dash": "dash"})
     fig.update_xaxes(title_text="temperature T (log scale)", type="log")
     fig.update_layout(
         yaxis={"title": {"text": "probability"}, "range": [0, 1.02]},
-        yaxis2={"title": {"text": "CE loss"}, "overlaying": "y", "side": "right",
-                "showgrid": False, "rangemode": "tozero"},
-    )  # fmt: skip
+        yaxis2={
+            "title": {"text": "CE loss"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+        },
+    )
     return style.layout(
         fig,
         "Temperature: small T sharpens, large T flattens to 1/C",
@@ -244,14 +336,28 @@ def ce_vs_mse_gradient(frame: pd.DataFrame) -> go.Figure:
         group = frame[frame["loss"] == name]
         p = _f(group["p_t"])
         fig.add_trace(
-            go.Scatter(x=p, y=-_f(group["torch"]), name=f"{name} (autograd)",
-                       line={"color": color, "width": 5})
-        )  # fmt: skip
+            go.Scatter(
+                x=p,
+                y=-_f(group["torch"]),
+                name=f"{name} (autograd)",
+                line={"color": color, "width": 5},
+            )
+        )
         fig.add_trace(_formula_line(p, -_f(group["formula"]), "closed form", show=name[0] == "C"))
-    fig.add_annotation(x=-3.3, y=0.93, text="← confidently wrong", showarrow=False,
-                       xanchor="left", font={"size": 16})  # fmt: skip
-    fig.update_xaxes(title_text="p_t, the probability of the right class (log scale)",
-                     type="log", exponentformat="power", dtick=1)  # fmt: skip
+    fig.add_annotation(
+        x=-3.3,
+        y=0.93,
+        text="← confidently wrong",
+        showarrow=False,
+        xanchor="left",
+        font={"size": 16},
+    )
+    fig.update_xaxes(
+        title_text="p_t, the probability of the right class (log scale)",
+        type="log",
+        exponentformat="power",
+        dtick=1,
+    )
     fig.update_yaxes(title_text="−dL/dz_t: the push up on the right logit", range=[0, 1.05])
     return style.layout(
         fig,
@@ -267,21 +373,42 @@ def broadcast_heatmap(b: Broadcast) -> go.Figure:
     idx = np.arange(n, dtype=np.float64)
     fig = go.Figure(
         go.Heatmap(
-            z=b.squared, x=idx, y=idx, colorscale="Oranges",
-            texttemplate="%{z:.2f}" if n <= 10 else None, textfont={"size": 14},
+            z=b.squared,
+            x=idx,
+            y=idx,
+            colorscale="Oranges",
+            texttemplate="%{z:.2f}" if n <= 10 else None,
+            textfont={"size": 14},
             colorbar={"title": {"text": "(x<sub>i</sub> − t<sub>j</sub>)²"}},
             hovertemplate="prediction %{y}, target %{x}: %{z:.4f}<extra></extra>",
         )
-    )  # fmt: skip
+    )
     for i in range(n):  # outline the diagonal: the pairs that belong together
-        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5,
-                      line={"color": POS, "width": 4})  # fmt: skip
+        fig.add_shape(
+            type="rect",
+            x0=i - 0.5,
+            x1=i + 0.5,
+            y0=i - 0.5,
+            y1=i + 0.5,
+            line={"color": POS, "width": 4},
+        )
     fig.update_xaxes(
-        title_text="target j (blue: the diagonal, the pairs that belong together)", dtick=1,
-        range=[-0.5, n - 0.5], constrain="domain", showgrid=False, zeroline=False,
-    )  # fmt: skip
-    fig.update_yaxes(title_text="prediction i", dtick=1, range=[n - 0.5, -0.5], scaleanchor="x",
-                     constrain="domain", showgrid=False, zeroline=False)  # fmt: skip
+        title_text="target j (blue: the diagonal, the pairs that belong together)",
+        dtick=1,
+        range=[-0.5, n - 0.5],
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_yaxes(
+        title_text="prediction i",
+        dtick=1,
+        range=[n - 0.5, -0.5],
+        scaleanchor="x",
+        constrain="domain",
+        showgrid=False,
+        zeroline=False,
+    )
     broken = (
         f"Broken: mean of all {n}×{n} cells = {b.wrong:.4f}"
         if b.wrong is not None

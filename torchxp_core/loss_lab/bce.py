@@ -101,9 +101,16 @@ def point(h: float, y: float, dtype: str = "float32") -> Point:
     t_loss = loss.item()
     clamped = not np.isfinite(f_loss) or f_loss > -log_clamp(dtype)
     return Point(
-        float(hv), float(y), dtype, t_loss, f_loss, agreeing_digits(t_loss, f_loss), clamped,
-        float(ht.grad.item()), f_grad,
-    )  # fmt: skip
+        float(hv),
+        float(y),
+        dtype,
+        t_loss,
+        f_loss,
+        agreeing_digits(t_loss, f_loss),
+        clamped,
+        float(ht.grad.item()),
+        f_grad,
+    )
 
 
 def clamp_table() -> pd.DataFrame:

@@ -67,9 +67,17 @@ def softmax_loss(logits: np.ndarray, target: int, temperature: float = 1.0) -> S
     onehot = np.eye(len(logits))[target]
     p_np = np.exp(zs - m) / np.exp(zs - m).sum()
     return Softmax(
-        logits, zs, probs, target, temperature, ce.item(), nll.item(), float(formula),
-        z.grad[0].numpy(), p_np - onehot,
-    )  # fmt: skip
+        logits,
+        zs,
+        probs,
+        target,
+        temperature,
+        ce.item(),
+        nll.item(),
+        float(formula),
+        z.grad[0].numpy(),
+        p_np - onehot,
+    )
 
 
 def temperature_sweep(logits: np.ndarray, target: int, n: int = 121) -> pd.DataFrame:
@@ -92,9 +100,15 @@ def temperature_sweep(logits: np.ndarray, target: int, n: int = 121) -> pd.DataF
 
 
 LABEL_DTYPES = (
-    torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool,
-    torch.float32, torch.float64,
-)  # fmt: skip
+    torch.int64,
+    torch.int32,
+    torch.int16,
+    torch.int8,
+    torch.uint8,
+    torch.bool,
+    torch.float32,
+    torch.float64,
+)
 
 
 def label_dtype_table(logits=None, labels=(0, 2, 1, 2), device: str = "cpu") -> pd.DataFrame:
@@ -192,16 +206,24 @@ def ce_vs_mse_gradient(n_classes: int = 3, n: int = 241) -> pd.DataFrame:
     return pd.concat(
         [
             pd.DataFrame(
-                {**common, "loss": "CrossEntropyLoss", "torch": ce_grad.numpy(),
-                 "formula": pn[:, 0] - 1}
+                {
+                    **common,
+                    "loss": "CrossEntropyLoss",
+                    "torch": ce_grad.numpy(),
+                    "formula": pn[:, 0] - 1,
+                }
             ),
             pd.DataFrame(
-                {**common, "loss": "MSELoss on softmax", "torch": mse_grad.numpy(),
-                 "formula": mse_formula}
+                {
+                    **common,
+                    "loss": "MSELoss on softmax",
+                    "torch": mse_grad.numpy(),
+                    "formula": mse_formula,
+                }
             ),
         ],
         ignore_index=True,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)

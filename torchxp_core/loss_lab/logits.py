@@ -100,10 +100,15 @@ def pos_weight_curves(pos_weight: float, z_max: float = 6.0, n: int = 241) -> pd
                 values = loss(z, torch.full_like(z, y)).numpy()
             rows.append(
                 pd.DataFrame(
-                    {"z": z.numpy(), "y": y, "pos_weight": p, "torch": values,
-                     "formula": exact(z.numpy(), y, p)}
+                    {
+                        "z": z.numpy(),
+                        "y": y,
+                        "pos_weight": p,
+                        "torch": values,
+                        "formula": exact(z.numpy(), y, p),
+                    }
                 )
-            )  # fmt: skip
+            )
     return pd.concat(rows, ignore_index=True)
 
 

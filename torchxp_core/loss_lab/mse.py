@@ -45,11 +45,20 @@ def broadcast(n: int = 8, noise: float = 0.3, seed: int = 0) -> Broadcast:
     t = target.double().numpy()
     squared = (x[:, None] - t[None, :]) ** 2  # (N, N): row i = prediction i, column j = target j
     return Broadcast(
-        x, t, tuple(prediction.shape), tuple(target.shape),
-        tuple(torch.broadcast_shapes(prediction.shape, target.shape)), squared,
-        wrong.value.item() if wrong.ok else None, float(squared.mean()), wrong.warnings,
-        wrong.error, right.value.item(), float(np.diag(squared).mean()), right.warnings,
-    )  # fmt: skip
+        x,
+        t,
+        tuple(prediction.shape),
+        tuple(target.shape),
+        tuple(torch.broadcast_shapes(prediction.shape, target.shape)),
+        squared,
+        wrong.value.item() if wrong.ok else None,
+        float(squared.mean()),
+        wrong.warnings,
+        wrong.error,
+        right.value.item(),
+        float(np.diag(squared).mean()),
+        right.warnings,
+    )
 
 
 def broken_code(bc: Broadcast) -> str:
