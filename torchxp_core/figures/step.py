@@ -8,6 +8,7 @@ units (as ``nn.Linear`` stores it), a bias is a column; each on its own scale ar
 import numpy as np
 import plotly.graph_objects as go
 
+from torchxp_core.figures import style
 from torchxp_core.figures.inside import DIVERGING
 
 GAP = 2  # cells between two parameters
@@ -69,18 +70,18 @@ def grad_heatmaps_figure(params: list[dict], title: str) -> go.Figure | None:
     rows = max(z.shape[0] for _, z in shown)
     return go.Figure(
         data=traces,
-        layout={
-            "title": {"text": title, "x": 0.01, "font": {"size": 16}},
-            "height": int(110 + 16 * min(rows, 16)),
-            "margin": {"l": 10, "r": 10, "t": 80, "b": 10},
-            "annotations": notes,
-            "template": {},
-            "xaxis": {"visible": False, "range": [-0.5, left - GAP + 0.5]},
-            "yaxis": {
+        layout=style.look(
+            title,
+            int(110 + 16 * min(rows, 16)),
+            title_px=16,
+            margin={"l": 10, "r": 10, "t": 80, "b": 10},
+            annotations=notes,
+            xaxis={"visible": False, "range": [-0.5, left - GAP + 0.5]},
+            yaxis={
                 "visible": False,
                 "range": [rows + 0.5, -0.2],  # row 0 (unit 0) at the top
                 "scaleanchor": "x",
             },
-        },
+        ),
         _validate=False,
     )
