@@ -73,7 +73,8 @@ def estimate(cfg: RunConfig) -> dict[str, int]:
     if cfg.train.endless:
         kept = MetricsLog.max_snapshots + 1
     terms = {
-        "the data (in the server and in its worker)": 2 * samples * (features + 1) * _FLOAT,
+        # The server's copy, the worker's, and the worker's shuffled copy of each epoch.
+        "the data (in the server and in its worker)": 3 * samples * (features + 1) * _FLOAT,
         "the weights, their gradients and the optimizer's state": params
         * (2 + _STATE.get(cfg.train.optimizer, 2))
         * _FLOAT,
