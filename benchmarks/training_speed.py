@@ -221,7 +221,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--concurrent-repeats", type=int, default=5)
     args = parser.parse_args()
-    runmod.warm_up()
+    runmod.warm_up()  # the forkserver starts first, at this process's priority
+    # Then this process takes the priority the workers run at, so the bare and DataLoader
+    # loops here compete for the cores as the runner's worker does: the ratios compare loops,
+    # not the scheduler (a worker yields to the server by design; see worker.NICENESS).
+    os.nice(NICENESS)
     torch.set_num_threads(1)  # the runner uses 1 thread on 2 cores; give every way the same
     ways = {"(a) bare loop": bare_loop, "(b) DataLoader": dataloader_loop, "(c) runner": runner}
     wall = {name: [] for name in ways}
