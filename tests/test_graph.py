@@ -301,3 +301,20 @@ def test_second_backward_outcome_follows_what_the_graph_saved(w, b) -> None:
         expected = str(exc)
     assert first == "" and second == expected
     assert (saved == 0) == (expected == "") == (not w)
+
+
+def test_play_traces_the_graph_before_backward_and_backs_only_when_asked() -> None:
+    quiet = ax.play("two_layer", {}, {}, None, backward_now=False)
+    assert quiet.backward_error is None and quiet.built.tensors["W1"].grad is None
+    done = ax.play("two_layer", {}, {}, None, backward_now=True)
+    assert done.backward_error == "" and done.built.tensors["W1"].grad is not None
+    assert any(e.saved for e in done.graph.edges)  # traced while the saved tensors existed
+    assert done.graph == quiet.graph
+
+
+def test_rules_say_what_a_second_backward_and_two_retained_ones_do() -> None:
+    linear = ax.rules("linear", {}, {}, None)
+    assert linear.first_error == "" and "second time" in linear.second_error
+    assert linear.doubled and [row["tensor"] for row in linear.accumulation] == ["w", "b"]
+    off = ax.rules("linear", {}, {"w": False, "b": False}, None)
+    assert "does not require grad" in off.first_error and not off.accumulation

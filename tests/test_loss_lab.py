@@ -502,3 +502,17 @@ def test_core_never_imports_streamlit() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_sentences_follow_the_numbers() -> None:
+    table = contracts.dtype_shape_table("mse")
+    said = contracts.summary("mse", table)
+    assert said.endswith(".") and ("refused none" in said) == bool(table["accepted"].all())
+    bc = mse.broadcast(4, 0.3, 0)
+    if bc.wrong is not None:
+        assert "the mean of all 16 cells" in mse.broadcast_note(bc)
+    assert "(4, 1)" in mse.broken_code(bc) and "(4,)" in mse.fixed_code(bc)
+    pt = bce.point(0.0, 1.0, "float32")
+    assert pt.clamped and f"at most {-bce.log_clamp('float32'):g}" in bce.clamp_note(pt)
+    note = logits.saturation_note(1.0, logits.saturation(1.0))
+    assert note.startswith("A confidently wrong logit with y = 1")

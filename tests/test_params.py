@@ -115,3 +115,14 @@ def test_a_live_preview_rebuilds_the_runs_model_from_its_weights_and_leaves_the_
     finally:
         run.stop()
         assert run.join(30)
+
+
+def test_lab_model_keeps_only_the_frozen_layers_the_model_has_and_inspect_counts_them() -> None:
+    view = params.lab_model(_cfg(), ["0", "99"])
+    assert view.layers == ["0", "2", "4"] and view.frozen == ["0"]
+    assert not any(p.requires_grad for p in view.preview.setup.model[0].parameters())
+    ins = params.inspect(view.preview)
+    model = view.preview.setup.model
+    assert ins.total.tensors == len(list(model.parameters())) == ins.trains.tensors + 2
+    assert ins.loss > 0 and len(ins.table) == ins.total.tensors
+    assert all(row["grad norm"] is None for row in ins.table if row["layer"].startswith("0 "))
