@@ -23,10 +23,6 @@ REAL_TABLES = {
 }
 
 
-def task(cfg: DataConfig) -> str:
-    return cfg.resolved_task()  # for retrain_script.py; the fact lives on DataConfig
-
-
 @dataclass
 class Dataset:
     """A split dataset. x_*: float32 features; y_*: int64 labels or float32 values."""
