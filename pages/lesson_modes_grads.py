@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from torchxp_core.devices import available_devices, describe
 from torchxp_core.figures import lessons as figs
 from torchxp_core.lessons import grads, modes
+from ui import lesson_views
 from ui.navigation import ensure_app
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
@@ -16,7 +16,7 @@ st.markdown(
     "`optimizer.zero_grad()`; and validation needs no graph: "
     "`torch.set_grad_enabled(phase == 'train')`. Each experiment runs now, on your device."
 )
-device = st.selectbox("Device", available_devices(), format_func=describe, key="mg_device")
+device = lesson_views.device("mg_device")
 
 st.header("3 · train mode vs eval mode")
 c1, c2, c3 = st.columns(3)
@@ -36,28 +36,12 @@ st.caption(
     f"train mode {spread['train']:.4g}, eval mode {spread['eval']:.4g}."
 )
 st.plotly_chart(figs.dropout_mask_figure(mask), key="mg_mask", width="stretch")
-st.markdown(
-    f"In train mode torch kept **{mask.kept_fraction:.0%}** of the units at p = {mask.p:g} and "
-    f"scaled the kept ones by **{', '.join(f'{v:.4g}' for v in mask.kept_values) or 'nothing'}**"
-    f"; 1/(1−p) = {mask.expected_scale:.4g}, the scale that keeps the expected output equal to "
-    "the input. Eval mode "
-    + (
-        "returned the input unchanged."
-        if mask.eval_is_identity
-        else "changed the input too (see the right panel)."
-    )
-)
+st.markdown(modes.dropout_note(mask))
 
 stats = modes.batchnorm_stats(device, shift=shift)
 left, right = st.columns(2)
 left.plotly_chart(figs.batchnorm_stats_figure(stats), key="mg_bn", width="stretch")
-STATS = {"batch": "**this batch's** mean and variance", "running": "the **running** ones"}
-uses = modes.batchnorm_uses(device, shift=shift)
-right.markdown(
-    f"Recomputed from each candidate, torch's output in train mode used "
-    f"{STATS.get(uses['train'], 'neither')}, and in eval mode "
-    f"{STATS.get(uses['eval'], 'neither')}. Mean of BatchNorm's output on this batch:"
-)
+right.markdown(modes.batchnorm_note(modes.batchnorm_uses(device, shift=shift)))
 right.dataframe(
     stats[["feature", "output mean (train mode)", "output mean (eval mode)"]],
     hide_index=True,
@@ -68,21 +52,7 @@ right.dataframe(
 )
 drift = modes.running_stats_drift(passes=20, shift=shift, device=device)
 st.plotly_chart(figs.running_stats_figure(drift, shift), key="mg_drift", width="stretch")
-moved = modes.drift_summary(drift)
-(eval_start, eval_end), (train_start, train_end) = moved["eval"], moved["train"]
-st.caption(
-    "Every validation pass here ran under `torch.no_grad()`. In eval mode the running mean went "
-    f"from {eval_start:.3g} to {eval_end:.3g}; in train mode from {train_start:.3g} to "
-    f"{train_end:.3g}"
-    + (
-        ": the running statistics are buffers, not gradients, so no_grad does not protect them, "
-        "and the model then meets the training data with statistics learnt on validation data. "
-        if train_end != train_start
-        else ". "
-    )
-    + f"BatchNorm's momentum is {modes.batchnorm_momentum():g}: "
-    "running ← (1 − m)·running + m·batch."
-)
+st.caption(modes.drift_note(drift))
 
 st.header("4 · zero_grad() and grad mode")
 c1, c2 = st.columns(2)
@@ -96,27 +66,12 @@ left.plotly_chart(
 )
 acc = grads.accumulation_done_right(k=k, device=device)
 right.plotly_chart(figs.accumulation_figure(acc), key="mg_acc", width="stretch")
-right.caption(
-    f"Largest |full batch − accumulated| = {acc.max_abs_diff:.2g}; float32's step at the largest "
-    f"gradient entry is {acc.spacing:.2g}. Without dividing each micro-batch loss by k the sum "
-    f"is **{acc.undivided_ratio:.4g}×** the full-batch gradient (k = {acc.k}); accumulating on "
-    "purpose means zeroing after the step, not before each micro-batch."
-)
+right.caption(grads.accumulation_note(acc))
 
 st.subheader("What zero_grad() leaves in .grad")
 zeroing = grads.zero_grad_effects(device)
 st.dataframe(zeroing, hide_index=True, width="stretch")
-after = zeroing.set_index("call")["weight.grad after"]
-st.markdown(
-    f"`optimizer.zero_grad()` left `.grad` as **{after['optimizer.zero_grad()']}**"
-    + (
-        ": it sets gradients to None by default, not to zeros; the next backward then writes "
-        "a fresh tensor instead of adding. Code that reads `.grad` between the two must "
-        "expect None, or pass `set_to_none=False`."
-        if after["optimizer.zero_grad()"] == "None"
-        else "."
-    )
-)
+st.markdown(grads.zero_grad_note(zeroing))
 
 st.subheader("Outputs under each grad mode")
 modes_table = grads.grad_modes(device)
@@ -126,31 +81,13 @@ st.dataframe(
     width="stretch",
     column_config={"backward()": st.column_config.TextColumn("y.sum().backward()", width="large")},
 )
-eval_row = modes_table.set_index("context").loc["model.eval() only (grad enabled)"]
-st.markdown(
-    "`model.eval()` alone "
-    + (
-        f"still built a graph (`grad_fn` = `{eval_row['grad_fn']}`): eval mode switches Dropout "
-        "and BatchNorm, not autograd, so validation also needs `torch.no_grad()` or "
-        "`set_grad_enabled(False)`."
-        if eval_row["requires_grad"]
-        else "built no graph here."
-    )
-)
+st.markdown(grads.eval_only_note(modes_table))
 
 st.subheader("A leaf moved with .double() or .to() is a new tensor")
 leaves = grads.moved_leaf(device)
-WARNING = "torch's warning"
 st.dataframe(leaves, hide_index=True, width="stretch")
-lost = leaves[~leaves["is_leaf"]]
-if len(lost):
-    first = lost.iloc[0]
-    st.markdown(
-        f"{len(lost)} of these are not leaves (`grad_fn` = `{first['grad_fn']}`): backward left "
-        f"their `.grad` {first['w.grad after backward']}, torch warned *{first[WARNING]}*, and "
-        f"the optimizer said *{first['torch.optim.SGD([w])']}*. Make the tensor in its final "
-        "dtype and device, then ask for grad."
-    )
+if note := grads.moved_leaf_note(leaves):
+    st.markdown(note)
 
 st.subheader("What a validation pass saves without a graph")
 batch = st.select_slider("Validation batch", [64, 128, 256, 512, 1024, 2048], value=512)
@@ -163,8 +100,5 @@ st.caption(
     "storage once. Parameters it saves are in memory anyway; activation bytes are what the "
     "graph adds."
 )
-if cost.cuda_peak_bytes:
-    st.markdown(
-        "CUDA peak memory above the start while the output lives: "
-        + ", ".join(f"{m}: **{b / 2**20:.2f} MiB**" for m, b in cost.cuda_peak_bytes.items())
-    )
+if note := grads.cuda_peak_note(cost):
+    st.markdown(note)

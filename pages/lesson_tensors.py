@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from torchxp_core.devices import available_devices, describe
 from torchxp_core.figures import lessons as figs
 from torchxp_core.lessons import creation
+from ui import lesson_views
 from ui.navigation import ensure_app
 
 ensure_app()  # first: a deep link on a fresh server reruns inside app.py
@@ -19,7 +19,7 @@ st.markdown(
     "`data_ptr()`."
 )
 c1, c2 = st.columns(2)
-device = c1.selectbox("Device", available_devices(), format_func=describe, key="ct_device")
+device = lesson_views.device("ct_device", c1)
 size = c2.number_input("Array length n", min_value=1, max_value=1000, value=4, step=1)
 if device == "cpu":
     st.caption("Pick a GPU device, where one exists, to add `as_tensor(a, device=...)`.")
@@ -82,7 +82,7 @@ for case in creation.from_numpy_edge_cases():
     shares = "" if case.shares_memory is None else f", shares memory: **{case.shares_memory}**"
     st.markdown(f"**{case.case}**: torch {label}{shares}.")
     if case.message:
-        st.code(f"{case.kind}: {case.message}", language="text", wrap_lines=True)
+        lesson_views.torch_error(case.message, case.kind)
     if case.note:
         st.caption(case.note)
 st.caption(

@@ -7,14 +7,13 @@ error messages, the accumulated gradients) is read off the tensors torch actuall
 
 import inspect
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from torchxp_core.graph import Graph, trace
+from torchxp_core.graph import Graph, read_grad, trace
 
 
 @dataclass
@@ -228,20 +227,11 @@ def fmt(t: torch.Tensor | None) -> str:
     return text.replace("\n", "")
 
 
-def _grad(t: torch.Tensor) -> tuple[torch.Tensor | None, str]:
-    """t.grad, and the warning torch gives when reading .grad of a non-leaf."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        grad = t.grad
-    # Torch's text goes on for five sentences; its first one says it all.
-    return grad, " ".join(str(w.message).split(". ")[0] + "." for w in caught)
-
-
 def tensor_table(built: Built) -> list[dict]:
     """One row per tensor, each value read off the tensor itself."""
     rows = []
     for name, t in built.tensors.items():
-        grad, warning = _grad(t)
+        grad, warning = read_grad(t)
         rows.append(
             {
                 "tensor": name,

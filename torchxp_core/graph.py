@@ -9,12 +9,22 @@ explicitly; they are drawn anyway, linked with a dashed "saved" edge to any op t
 for backward (``_saved_*`` attributes), and otherwise standing apart.
 """
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import torch
 
 ACCUMULATE_GRAD = "AccumulateGrad"
+
+
+def read_grad(t: torch.Tensor) -> tuple[torch.Tensor | None, str]:
+    """``t.grad``, and the first sentence of each warning torch gives for reading it (a
+    non-leaf's: torch's text goes on for five sentences; its first one says it all)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grad = t.grad
+    return grad, " ".join(str(w.message).split(". ")[0] + "." for w in caught)
 
 
 @dataclass(frozen=True)

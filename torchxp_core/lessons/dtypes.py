@@ -162,6 +162,42 @@ def time_train_step(
     return _timings(run_one, dtypes, device, repeats)
 
 
+VERDICT = {
+    "slower": "float32 was the faster of the two here",
+    "faster": "**float64 was faster here**, against the note's rule",
+    "unclear": "the two measures disagree, so neither is clearly faster on this machine now",
+}
+
+
+def ratio_note(what: str, timing: Timings) -> str:
+    """float64's time over float32's for ``what`` ("a matmul") in a sentence, with the
+    verdict both measures give; '' when either dtype did not run."""
+    ratio = timing.ratio("float64", "float32")
+    if ratio is None:
+        return ""
+    return (
+        f"For {what}, float64 took **{ratio.pair_median:.2f}×** as long as float32 "
+        f"(median of {ratio.pairs} back-to-back pairs; fastest call against fastest call: "
+        f"**{ratio.of_minima:.2f}×**): {VERDICT[ratio.verdict]}."
+    )
+
+
+def error_notes(timings: dict[str, Timings], device: str) -> list[str]:
+    """Each dtype torch refused, by what was timed: 'float64 matmul failed on mps: ...'."""
+    return [
+        f"{dtype} {what} failed on {device}: {message}"
+        for what, timing in timings.items()
+        for dtype, message in timing.errors.items()
+    ]
+
+
+def summary_table(timings: dict[str, Timings]) -> pd.DataFrame:
+    """Every timed thing's ``Timings.summary`` in one table, a column ``what`` first."""
+    frames = [timing.summary().assign(what=what) for what, timing in timings.items()]
+    columns = ["what", "dtype", "median_ms", "q25_ms", "q75_ms", "min_ms", "max_ms"]
+    return pd.concat(frames)[[*columns, "x_base_pairs", "x_base_min"]]
+
+
 def element_sizes(dtypes=MEMORY_DTYPES) -> pd.DataFrame:
     """Bytes per element of each dtype, from ``element_size()``, and MiB per million elements."""
     rows = []

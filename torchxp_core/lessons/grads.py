@@ -7,7 +7,6 @@ validation pass without a graph saves, in time and in the bytes autograd would h
 """
 
 import inspect
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from torchxp_core.graph import read_grad
 from torchxp_core.lessons.timing import measure_many
 
 
@@ -140,14 +140,6 @@ def grad_modes(device: str = "cpu") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read_grad(t: torch.Tensor) -> tuple[torch.Tensor | None, str]:
-    """``t.grad`` and the first sentence of any warning torch gives for reading it."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        grad = t.grad
-    return grad, " ".join(str(w.message).split(". ")[0] + "." for w in caught)
-
-
 def _grad_text(grad: torch.Tensor | None) -> str:
     return "None" if grad is None else np.array2string(grad.detach().cpu().numpy().ravel())
 
@@ -217,7 +209,7 @@ def moved_leaf(device: str = "cpu") -> pd.DataFrame:
         torch.manual_seed(0)
         w = make()
         (2 * w).sum().backward()
-        grad, warning = _read_grad(w)
+        grad, warning = read_grad(w)
         try:
             torch.optim.SGD([w], lr=0.1)
             optimizer = "accepted"
@@ -309,3 +301,63 @@ def validation_cost(
             peak[name] = torch.cuda.max_memory_allocated(dev) - base
             del out
     return ValidationCost(pd.DataFrame(rows), pd.DataFrame(saved), peak)
+
+
+def accumulation_note(acc: Accumulation) -> str:
+    """How close k divided micro-batches came to the full batch, and how far undivided ones."""
+    return (
+        f"Largest |full batch − accumulated| = {acc.max_abs_diff:.2g}; float32's step at the "
+        f"largest gradient entry is {acc.spacing:.2g}. Without dividing each micro-batch loss by "
+        f"k the sum is **{acc.undivided_ratio:.4g}×** the full-batch gradient (k = {acc.k}); "
+        "accumulating on purpose means zeroing after the step, not before each micro-batch."
+    )
+
+
+def zero_grad_note(effects: pd.DataFrame) -> str:
+    """What ``optimizer.zero_grad()`` left in ``.grad`` (a ``zero_grad_effects`` table)."""
+    left = effects.set_index("call")["weight.grad after"]["optimizer.zero_grad()"]
+    why = (
+        ": it sets gradients to None by default, not to zeros; the next backward then writes "
+        "a fresh tensor instead of adding. Code that reads `.grad` between the two must "
+        "expect None, or pass `set_to_none=False`."
+        if left == "None"
+        else "."
+    )
+    return f"`optimizer.zero_grad()` left `.grad` as **{left}**{why}"
+
+
+def eval_only_note(modes: pd.DataFrame) -> str:
+    """Whether ``model.eval()`` alone built a graph (a ``grad_modes`` table)."""
+    row = modes.set_index("context").loc["model.eval() only (grad enabled)"]
+    if not row["requires_grad"]:
+        return "`model.eval()` alone built no graph here."
+    return (
+        f"`model.eval()` alone still built a graph (`grad_fn` = `{row['grad_fn']}`): eval mode "
+        "switches Dropout and BatchNorm, not autograd, so validation also needs "
+        "`torch.no_grad()` or `set_grad_enabled(False)`."
+    )
+
+
+def moved_leaf_note(leaves: pd.DataFrame) -> str:
+    """What became of the tensors that are no longer leaves (a ``moved_leaf`` table); '' if
+    every one is still a leaf."""
+    lost = leaves[~leaves["is_leaf"]]
+    if not len(lost):
+        return ""
+    first = lost.iloc[0]
+    warned, refused = first["torch's warning"], first["torch.optim.SGD([w])"]
+    return (
+        f"{len(lost)} of these are not leaves (`grad_fn` = `{first['grad_fn']}`): backward left "
+        f"their `.grad` {first['w.grad after backward']}, torch warned *{warned}*, and the "
+        f"optimizer said *{refused}*. Make the tensor in its final dtype and device, then ask "
+        "for grad."
+    )
+
+
+def cuda_peak_note(cost: ValidationCost) -> str:
+    """The CUDA peak of each mode in MiB; '' off CUDA."""
+    if not cost.cuda_peak_bytes:
+        return ""
+    return "CUDA peak memory above the start while the output lives: " + ", ".join(
+        f"{mode}: **{peak / 2**20:.2f} MiB**" for mode, peak in cost.cuda_peak_bytes.items()
+    )

@@ -197,3 +197,63 @@ def reshape_mixup(images: np.ndarray) -> ReshapeMixup:
     differs = (reshaped != permuted).float().mean().item() if same_shape else 1.0
     same_values = same_shape and torch.equal(reshaped, permuted)
     return ReshapeMixup(same_shape, same_values, reshaped.data_ptr() == x.data_ptr(), differs)
+
+
+def memory_note(views: list[View]) -> str:
+    """What ``layouts``' transpose, permute and contiguous did to x's memory, in a sentence."""
+    np_view, torch_view, fixed_view = views[1], views[2], views[3]
+    return (
+        f"`np.transpose(x, (0,3,1,2))` {'shares' if np_view.shares_memory else 'does not share'} "
+        f"x's memory and {'is' if np_view.contiguous else 'is **not**'} contiguous; "
+        f"`permute` {'shares' if torch_view.shares_memory else 'does not share'} it and "
+        f"{'is' if torch_view.contiguous else 'is **not**'} contiguous: the strides are "
+        "shuffled, the data stays where it was. `.contiguous()` "
+        f"{'copies it into the new order' if not fixed_view.shares_memory else 'keeps the memory'}."
+    )
+
+
+def channels_last_note(cl: ChannelsLast) -> str:
+    """What torch calls the permuted batch, what each way to make it contiguous does, and
+    the layout a Conv2d hands back."""
+    to_cl = "returns x's own memory, nothing copied" if cl.to_channels_last_is_free else "copies"
+    to_nchw = "copies into NCHW order" if cl.contiguous_copies else "returns x's own memory"
+    conv_out = "itself channels_last" if cl.conv_output_channels_last else "in NCHW order"
+    named = ": the permuted batch is what torch calls *channels_last*. "
+    return (
+        f"`x.is_contiguous()` is **{cl.contiguous}**, but "
+        f"`x.is_contiguous(memory_format=torch.channels_last)` is **{cl.channels_last}** "
+        f"(strides `{list(cl.strides)}`){named if cl.channels_last else '. '}"
+        f"`x.contiguous(memory_format=torch.channels_last)` {to_cl}; plain `.contiguous()` "
+        f"{to_nchw}. A Conv2d given x returns `{list(cl.conv_output_shape)}`, {conv_out}."
+    )
+
+
+def silent_note(silent: list[ConvAttempt]) -> tuple[bool, str]:
+    """``conv_silent_nonsense``'s pair in a sentence, and whether the wrong layout ran."""
+    wrong, right = silent
+    _, h, w, c = wrong.input_shape
+    if wrong.error is not None:
+        return False, (
+            f"With {h}-pixel-high strips (H = {h}, C = {c}) torch refused the wrong layout too."
+        )
+    return True, (
+        f"With {h}-pixel-high strips, H = C = {c}, and the wrong layout ran without an error: "
+        f"the conv read the {h} rows as colour channels, the {w} columns as rows and the {c} "
+        f"colours as columns, and returned `{list(wrong.output_shape)}` where the right layout "
+        f"gives `{list(right.output_shape)}`: a plausible shape that means nothing."
+    )
+
+
+def mixup_note(mixup: ReshapeMixup) -> str:
+    """``reshape`` instead of ``permute``, in a sentence."""
+    if mixup.same_shape and not mixup.same_values:
+        found = (
+            f"the shape is the same, no error, and {mixup.fraction_moved:.0%} of the values "
+            "differ from permute's."
+        )
+    else:
+        found = (
+            f"here the shapes {'match' if mixup.same_shape else 'differ'} and the values "
+            f"{'match' if mixup.same_values else 'differ'}."
+        )
+    return "The other mistake is `reshape(B, C, H, W)` instead of `permute`: " + found

@@ -202,3 +202,48 @@ def running_stats_drift(passes: int = 20, shift: float = 3.0, device: str = "cpu
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def dropout_note(mask: DropoutMask) -> str:
+    """What Dropout kept in train mode and scaled it by, against 1/(1−p), and what eval did."""
+    scales = ", ".join(f"{v:.4g}" for v in mask.kept_values) or "nothing"
+    if mask.eval_is_identity:
+        eval_did = "returned the input unchanged."
+    else:
+        eval_did = "changed the input too (see the right panel)."
+    return (
+        f"In train mode torch kept **{mask.kept_fraction:.0%}** of the units at p = {mask.p:g} "
+        f"and scaled the kept ones by **{scales}**; 1/(1−p) = {mask.expected_scale:.4g}, the "
+        f"scale that keeps the expected output equal to the input. Eval mode {eval_did}"
+    )
+
+
+USED = {"batch": "**this batch's** mean and variance", "running": "the **running** ones"}
+
+
+def batchnorm_note(uses: dict[str, str]) -> str:
+    """``batchnorm_uses``' answer in a sentence, leading into the table of output means."""
+    return (
+        f"Recomputed from each candidate, torch's output in train mode used "
+        f"{USED.get(uses['train'], 'neither')}, and in eval mode "
+        f"{USED.get(uses['eval'], 'neither')}. Mean of BatchNorm's output on this batch:"
+    )
+
+
+def drift_note(drift: pd.DataFrame) -> str:
+    """How far validation passes moved the running mean in each mode, and why train mode's
+    move matters even under no_grad."""
+    moved = drift_summary(drift)
+    (eval_start, eval_end), (train_start, train_end) = moved["eval"], moved["train"]
+    why = (
+        ": the running statistics are buffers, not gradients, so no_grad does not protect them, "
+        "and the model then meets the training data with statistics learnt on validation data. "
+        if train_end != train_start
+        else ". "
+    )
+    return (
+        "Every validation pass here ran under `torch.no_grad()`. In eval mode the running mean "
+        f"went from {eval_start:.3g} to {eval_end:.3g}; in train mode from {train_start:.3g} to "
+        f"{train_end:.3g}{why}BatchNorm's momentum is {batchnorm_momentum():g}: "
+        "running ← (1 − m)·running + m·batch."
+    )
