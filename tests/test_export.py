@@ -309,3 +309,11 @@ def test_a_csv_run_whose_file_is_gone_cannot_export_and_says_why(data_dir):
     assert "not in this server's data folder" in retrain_script.export_problem(settings)
     with pytest.raises(ValueError, match="not in this server's data folder"):
         retrain_script.script(settings, "gone")
+
+
+def test_only_a_run_on_an_uploaded_csv_reads_a_table_beside_its_script():
+    csv_run = {"data": {"dataset": "csv", "table": "0" * 64, "target": "animal"}}
+    assert retrain_script.reads_table(csv_run)
+    assert not retrain_script.reads_table(RunConfig().to_dict())
+    assert not retrain_script.reads_table({"data": "csv"})  # a damaged store's settings
+    assert not retrain_script.reads_table([])

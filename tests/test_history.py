@@ -186,3 +186,14 @@ def test_deleting_a_run_while_it_is_recorded_lets_the_recorder_go_on(tmp_path, r
     assert store.get(recorder.history_id(first)) is None
     assert store.get(recorder.history_id(second)).status == Status.FINISHED
     store.close()
+
+
+def test_a_stored_run_counts_the_epochs_its_last_record_names():
+    from torchxp_core.history import StoredRun
+
+    def stored(final: dict) -> StoredRun:
+        return StoredRun("r", "r", [], {}, "stopped", "", 0.0, 1.0, "", "cpu", final)
+
+    assert stored({"epoch": 7, "val_loss": 0.1}).epochs_trained == 7
+    assert stored({}).epochs_trained == 0
+    assert stored({"epoch": None}).epochs_trained == 0  # stopped before its first epoch

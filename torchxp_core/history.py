@@ -121,6 +121,11 @@ class StoredRun:
     def duration_s(self) -> float | None:
         return None if self.ended_at is None else self.ended_at - self.started_at
 
+    @property
+    def epochs_trained(self) -> int:
+        """The epochs its last record counts: an "until paused" run ends where it stopped."""
+        return int(self.final.get("epoch", 0) or 0)
+
 
 def _unavailable(path: Path, exc: Exception) -> HistoryUnavailable:
     return HistoryUnavailable(

@@ -209,10 +209,20 @@ def _table_bytes(digest: str) -> bytes:
         ) from None
 
 
+def _table_data(settings: dict) -> dict | None:
+    """The data settings of a run on an uploaded CSV; None for any other dataset."""
+    data = settings.get("data", {}) if isinstance(settings, dict) else {}
+    return data if isinstance(data, dict) and data.get("dataset") == "csv" else None
+
+
+def reads_table(settings: dict) -> bool:
+    """Whether the run trained on an uploaded CSV, which its script reads from beside it."""
+    return _table_data(settings) is not None
+
+
 def export_problem(settings: dict) -> str:
     """Why the run cannot be exported as a script, in a sentence; '' when it can."""
-    data = settings.get("data", {}) if isinstance(settings, dict) else {}
-    if not isinstance(data, dict) or data.get("dataset") != "csv":
+    if not reads_table(settings):
         return ""  # any other run's settings problem is written into the file instead
     try:
         _table_lines(RunConfig.from_dict(settings))
@@ -239,9 +249,9 @@ def table_name(digest: str) -> str:
 def files(settings: dict, name: str = "", epochs_trained: int = 0) -> dict[str, bytes]:
     """The script of the run, and for a run on an uploaded CSV that file beside it."""
     source = script(settings, name, epochs_trained)
-    data = settings.get("data", {}) if isinstance(settings, dict) else {}
+    data = _table_data(settings)
     out = {"run.py": source.encode()}
-    if isinstance(data, dict) and data.get("dataset") == "csv":
+    if data is not None:
         digest = str(data.get("table", ""))
         out[table_name(digest)] = _table_bytes(digest)
     return out
