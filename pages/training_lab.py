@@ -75,9 +75,12 @@ if clicked or stepped or (changed and auto_restart and run.owner == tab_id()):  
 training = lab.training_here(run, twin)
 if not training:  # the seed's pipeline one batch at a time, from the very first batch
     head[2].button(
-        "Step", icon=":material/skip_next:", key="lab.step_new", disabled=config is None,
+        "Step",
+        icon=":material/skip_next:",
+        key="lab.step_new",
+        disabled=config is None,
         help="Start a run paused and train exactly one batch, then show each of its stages.",
-    )  # fmt: skip
+    )
 head[1].button(
     "Restart" if training else "Train",
     type="primary",
