@@ -184,18 +184,12 @@ def _encoded(value):
 
 
 def _figure(traces: list[dict], title: str, revision: str, height: int, **layout) -> go.Figure:
-    """A figure whose layout is one dict: plotly validates nothing (most of a tick's cost),
-    its arrays already encoded (``_typed``)."""
-    base = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 18}},
-        "height": height,
-        "margin": {"l": 50, "r": 20, "t": 48, "b": 40},
-        "uirevision": revision,  # the same between ticks: plotly keeps zoom and pan
-        "legend": style.legend(layout.pop("legend_below", False)),
-        "template": {},  # Streamlit's theme styles the chart; a template only adds bytes
-    }
+    """A figure in the shared look whose layout is one dict: plotly validates nothing (most of
+    a tick's cost), its arrays already encoded (``_typed``). ``revision`` stays the same
+    between ticks, so plotly keeps zoom and pan."""
     data = [_encoded(trace) for trace in traces]
-    return go.Figure(data=data, layout=base | layout, _validate=False)
+    look = style.look(title, height, revision, **layout)
+    return go.Figure(data=data, layout=look, _validate=False)
 
 
 def _hidden_axes(x_range: list[float], y_range: list[float] | None = None) -> dict:

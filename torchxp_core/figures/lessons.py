@@ -214,33 +214,15 @@ def running_stats_figure(drift: pd.DataFrame, shift: float) -> go.Figure:
 
 def grad_growth_figure(growth: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=growth["step"],
-            y=growth["step_times_single"],
-            mode="lines",
-            name="N × single gradient",
-            line={"dash": "dot", "color": GREY},
-        )
+    lines = (
+        ("step_times_single", "lines", "N × single gradient", {"dash": "dot", "color": GREY}),
+        ("without_zero_grad", "markers+lines", "backward() without zero_grad()", {"color": RED}),
+        ("with_zero_grad", "markers+lines", "zero_grad() before each backward()", {"color": BLUE}),
     )
-    fig.add_trace(
-        go.Scatter(
-            x=growth["step"],
-            y=growth["without_zero_grad"],
-            mode="markers+lines",
-            name="backward() without zero_grad()",
-            line_color=RED,
+    for column, mode, name, line in lines:
+        fig.add_trace(
+            go.Scatter(x=growth["step"], y=growth[column], mode=mode, name=name, line=line)
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=growth["step"],
-            y=growth["with_zero_grad"],
-            mode="markers+lines",
-            name="zero_grad() before each backward()",
-            line_color=BLUE,
-        )
-    )
     fig.update_xaxes(
         title="backward() calls on the same batch", dtick=1 if len(growth) <= 20 else None
     )

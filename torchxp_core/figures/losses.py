@@ -247,30 +247,19 @@ def softmax_bars(sm: Softmax) -> go.Figure:
         horizontal_spacing=0.1,
         subplot_titles=(f"logits / T (T = {sm.temperature:g})", "softmax: probabilities"),
     )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=_f(sm.scaled),
-            marker_color=colors,
-            showlegend=False,
-            text=[f"{v:.3g}" for v in sm.scaled],
-            textposition="outside",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=_f(sm.probs),
-            marker_color=colors,
-            showlegend=False,
-            text=[f"{v:.3f}" for v in sm.probs],
-            textposition="outside",
-        ),
-        row=1,
-        col=2,
-    )
+    for col, (values, digits) in enumerate(((sm.scaled, ".3g"), (sm.probs, ".3f")), start=1):
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=_f(values),
+                marker_color=colors,
+                showlegend=False,
+                text=[f"{v:{digits}}" for v in values],
+                textposition="outside",
+            ),
+            row=1,
+            col=col,
+        )
     lo, hi = float(min(sm.scaled.min(), 0)), float(max(sm.scaled.max(), 0))
     pad = 0.2 * (hi - lo or 1)
     fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=1)
