@@ -10,6 +10,7 @@ from torchxp_core.config import (
     ModelConfig,
     RunConfig,
     TrainConfig,
+    hidden_text,
     parse_hidden,
 )
 
@@ -70,6 +71,8 @@ def test_hidden_sizes_parse_from_text():
     assert parse_hidden("") == ()
     with pytest.raises(ValueError, match="'0' is not one"):
         parse_hidden("8,0")
+    assert hidden_text((64, 32)) == "64,32" and parse_hidden(hidden_text((64, 32))) == (64, 32)
+    assert hidden_text(()) == ""
 
 
 @pytest.mark.parametrize(

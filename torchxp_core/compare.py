@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from torchxp_core.diff import value_text
 from torchxp_core.history import StoredRun
 from torchxp_core.metrics import StepSeries
 from torchxp_core.smoothing import debiased_ema
@@ -40,14 +41,6 @@ def short_key(key: str) -> str:
     return key.removeprefix("train.")
 
 
-def format_value(value) -> str:
-    if isinstance(value, tuple | list):
-        return ",".join(map(str, value)) if value else "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def plot_text(text: str) -> str:
     """Text for a plotly legend: plotly reads <a href>, <b> and <br> in names, so a run
     named '<a href=...>' would be a link; as entities it shows as typed."""
@@ -58,7 +51,7 @@ def label(run: StoredRun, keys: list[str]) -> str:
     """The run's name and the values of the settings that differ: 'run-3 (lr=0.1)', as plotly
     text (see plot_text)."""
     flat = flatten(run.settings)
-    parts = [f"{short_key(k)}={format_value(flat.get(k))}" for k in keys]
+    parts = [f"{short_key(k)}={value_text(flat.get(k))}" for k in keys]
     return plot_text(f"{run.name} ({', '.join(parts)})" if parts else run.name)
 
 
@@ -144,7 +137,7 @@ def settings_table(runs: list[StoredRun]) -> tuple[pd.DataFrame, list[str]]:
     """Settings (rows) of each run (columns), then final metrics; and the rows that differ."""
     columns = {}
     for run in runs:
-        column = {k: format_value(v) for k, v in flatten(run.settings).items()}
+        column = {k: value_text(v) for k, v in flatten(run.settings).items()}
         column["status"] = run.status
         column["steps"] = f"{run.n_steps:,}"
         for key, value in final_metrics(run).items():
@@ -165,8 +158,7 @@ def parallel_frame(runs: list[StoredRun]) -> pd.DataFrame:
         flat = flatten(run.settings)
         row = {plot_text(short_key(k)): flat.get(k) for k in keys}  # plotly text, as labels
         row = {
-            k: plot_text(format_value(v)) if isinstance(v, tuple | str) else v
-            for k, v in row.items()
+            k: plot_text(value_text(v)) if isinstance(v, tuple | str) else v for k, v in row.items()
         }
         row["final val loss"] = run.final["val_loss"]
         rows.append(row)

@@ -33,6 +33,11 @@ PITFALL_LOSSES = {
 }
 
 
+def hidden_text(sizes) -> str:
+    """(64, 32) -> '64,32': hidden sizes as the text ``parse_hidden`` reads back."""
+    return ",".join(map(str, sizes))
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
     """'64, 32' -> (64, 32); an empty string means no hidden layer."""
     parts = [p.strip() for p in str(text).split(",") if p.strip()]

@@ -36,7 +36,8 @@ def _flat(cfg: RunConfig) -> dict[str, object]:
     return {f"{part}.{k}": v for part, values in cfg.to_dict().items() for k, v in values.items()}
 
 
-def _text(value) -> str:
+def value_text(value) -> str:
+    """A setting's value as the runs' comparisons show it: '64,32', 'none', '0.01'."""
     if isinstance(value, list | tuple):
         return ",".join(map(str, value)) or "none"
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -46,5 +47,7 @@ def changes(old: RunConfig, new: RunConfig) -> list[str]:
     """Each setting that differs, as 'name old → new', in the order of the settings."""
     a, b = _flat(old), _flat(new)
     return [
-        f"{LABELS.get(key, key)} {_text(a[key])} → {_text(b[key])}" for key in a if a[key] != b[key]
+        f"{LABELS.get(key, key)} {value_text(a[key])} → {value_text(b[key])}"
+        for key in a
+        if a[key] != b[key]
     ]

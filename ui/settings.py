@@ -22,7 +22,7 @@ def default(key: str):
     section, name = key.split(".")
     value = getattr(getattr(DEFAULTS, section), name)
     if key == "model.hidden":
-        return ",".join(map(str, value))
+        return cfgmod.hidden_text(value)
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -32,7 +32,10 @@ def get(key: str):
 
 
 def put(key: str, value) -> None:
-    """Set a setting from outside its widget (a share link, a 'load run' button)."""
+    """Set a setting from outside its widget (a share link, a 'load run' button); hidden
+    sizes may come as a RunConfig holds them or as the text the user edits."""
+    if key == "model.hidden" and not isinstance(value, str):
+        value = cfgmod.hidden_text(value)
     st.session_state[key] = value
     st.session_state.pop("w:" + key, None)  # the widget re-seeds from the new value
 

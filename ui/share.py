@@ -57,7 +57,7 @@ def _load(query: dict[str, str], intro: str, note: str = "") -> None:
     """Put the query's valid settings into this tab; keep a warning of what was dropped."""
     values, problems = share.from_query(query)
     for key, value in values.items():
-        settings.put(key, ",".join(map(str, value)) if key == "model.hidden" else value)
+        settings.put(key, value)
     if problems or note:
         st.session_state["share.problems"] = (note, intro, problems)
 
