@@ -66,7 +66,9 @@ def test_renaming_or_deleting_a_history_run_names_its_tab_as_unknown(data_dir):
     assert "It was from the history: the tab that started it is unknown." in at.warning[-1].value
 
 
-def test_renaming_a_live_run_of_another_tab_asks_first_naming_that_tab(data_dir):
+def _finished_run_of_another_tab_on_the_runs_page():
+    """A run another tab started and finished, once the Runs page lists it: (run, the page,
+    its history id)."""
     from ui.state import registry
 
     run = registry().start(tiny_config(), owner=OTHER_TAB)
@@ -77,10 +79,13 @@ def test_renaming_a_live_run_of_another_tab_asks_first_naming_that_tab(data_dir)
         at.run()
         table = at.dataframe[0].value if at.dataframe else None
         if table is not None and run.id in set(table["name"]):
-            break
+            return run, at, table.set_index("name").loc[run.id, "id"]
         assert time.monotonic() < deadline, "the run never reached the Runs page"
         time.sleep(0.3)
-    history_id = table.set_index("name").loc[run.id, "id"]
+
+
+def test_renaming_a_live_run_of_another_tab_asks_first_naming_that_tab(data_dir):
+    _run, at, history_id = _finished_run_of_another_tab_on_the_runs_page()
     at.multiselect(key="runs.chosen").set_value([history_id]).run()
     at.text_input(key=f"runs.name.{history_id}").input("theirs").run()
     at.button(key="runs.save").click().run()
@@ -91,21 +96,8 @@ def test_renaming_a_live_run_of_another_tab_asks_first_naming_that_tab(data_dir)
 
 
 def test_deleting_a_live_run_of_another_tab_names_it_and_one_of_no_tab_says_unknown(data_dir):
-    from ui.state import registry
-
     _store_runs(data_dir)  # rows left once it is deleted (an empty store links to the lab)
-    run = registry().start(tiny_config(), owner=OTHER_TAB)
-    assert run.join(timeout=60)
-    at = AppTest.from_file("../pages/runs.py", default_timeout=60)
-    deadline = time.monotonic() + 30
-    while True:  # the recorder copies the run into the store within a second
-        at.run()
-        table = at.dataframe[0].value if at.dataframe else None
-        if table is not None and run.id in set(table["name"]):
-            break
-        assert time.monotonic() < deadline, "the run never reached the Runs page"
-        time.sleep(0.3)
-    history_id = table.set_index("name").loc[run.id, "id"]
+    run, at, history_id = _finished_run_of_another_tab_on_the_runs_page()
     at.multiselect(key="runs.chosen").set_value([history_id]).run()
     run.owner = ""  # as if started outside any tab: rename asks, saying so
     at.text_input(key=f"runs.name.{history_id}").input("nobody's").run()
