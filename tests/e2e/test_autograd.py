@@ -32,7 +32,10 @@ def test_two_layer_example_and_model_graph_render(page: Page, app_server: str) -
     open_page(page, app_server, "autograd")
     page.locator("[data-testid='stSelectbox']").first.click()
     page.get_by_role("option", name="A two-layer net on one sample").click()
-    wait_for_app(page)
+    # The rerun may not have begun when the click returns: wait for the new graph itself.
+    expect(page.locator(GRAPH).first.locator("text", has_text="ReluBackward0").first).to_be_visible(
+        timeout=30_000
+    )
     text = _svg_text(page)
     assert "ReluBackward0" in text and "W1" in text
     screenshot(page, "autograd-two-layer")

@@ -22,7 +22,7 @@ def test_forgetting_zero_grad_runs_beside_its_correct_twin(app_server: str, page
     assert page.locator("[data-testid='stException']").count() == 0
 
     # The code panel names the line the switch changed.
-    page.get_by_text("The loop that is running").click()
+    page.get_by_text("The loop this run executes").click()
     expect(page.get_by_text("forget optimizer.zero_grad()").last).to_be_visible()
     screenshot(page, "pitfall_twins")
 
