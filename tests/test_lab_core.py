@@ -79,17 +79,28 @@ def test_log_ticks_label_decades_not_minor_ticks():
     assert narrow["ticktext"] == ["0.1", "0.2", "0.5", "1"]
 
 
-def test_the_multiclass_surface_is_a_smooth_image_not_blocks():
+def _pixels(trace) -> np.ndarray:
+    png = base64.b64decode(trace.source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.int16)
+
+
+def test_the_multiclass_surface_is_an_image_the_browser_smooths_one_pixel_per_grid_point():
     cfg = RunConfig(DataConfig(dataset="spiral", n_classes=4))
     pic = preview.untrained(cfg)
     fig = figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data)
     image = next(t for t in fig.data if t.type == "image")
-    png = base64.b64decode(image.source.split(",", 1)[1])
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.int16)
+    assert image.zsmooth == "fast"  # scaled smoothly by the browser, not drawn as blocks
+    pixels = _pixels(image)
     gx, gy = pic.grid.axes
-    assert pixels.shape[:2] == (4 * len(gy), 4 * len(gx))  # finer than the 60x60 grid
-    # Smooth: neighbouring pixels differ by little; a block edge would jump by a whole colour.
-    assert np.abs(np.diff(pixels, axis=1)).max() < 80
+    assert pixels.shape[:2] == (len(gy), len(gx))
+    # Pixel centres on the grid points, the top row being the grid's last (highest) row.
+    assert (image.x0, image.y0) == (gx[0], gy[-1])
+    assert np.isclose(image.dx, gx[1] - gx[0]) and np.isclose(image.dy, gy[0] - gy[1])
+    predicted = pic.snapshot.values.astype(np.int64)
+    top_left = np.array(figs._rgb(figs.CLASS_COLORS[predicted[-1, 0]]))
+    sure = np.clip((pic.snapshot.confidence[-1, 0] - 0.25) / 0.75, 0, 1)  # 4 classes
+    faded = 255 + (top_left - 255) * (0.2 + 0.6 * sure)
+    assert np.abs(pixels[0, 0] - faded).max() <= 1
 
 
 def test_the_runs_optimizer_is_torchs_fused_one_and_the_export_writes_the_same_call():
@@ -242,11 +253,6 @@ def test_keeping_the_graph_in_validation_is_measured_not_claimed():
     assert kept(64) - kept(32) == 2 * (kept(32) - kept(16)) > 0
     note = pitfalls.silent(cfg)[0].why
     assert f"{cost.kept_bytes / 1024:,.0f} KiB" in note
-
-
-def _pixels(trace) -> np.ndarray:
-    png = base64.b64decode(trace.source.split(",", 1)[1])
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.int16)
 
 
 def test_the_binary_surface_is_an_image_coloured_by_p_with_its_colour_bar_kept():

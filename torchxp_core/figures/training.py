@@ -214,15 +214,19 @@ def class_image(snap: Snapshot, gx: np.ndarray, gy: np.ndarray, n_classes: int) 
 
 
 def _image(rgb: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> dict:
-    """Grid colours (rows along gy) as an image trace over the grid, scaled up smoothly."""
+    """Grid colours (rows along gy) as an image trace, one pixel centred on each grid point.
+
+    The browser scales it up smoothly itself ("zsmooth": "fast", its native image scaling):
+    a 60x60 PNG is ~8 KB and ~1 ms to encode, where one upscaled 4x here cost ~10 ms and
+    ~110 KB on every tick.
+    """
     picture = Image.fromarray(np.clip(rgb, 0, 255)[::-1].astype(np.uint8))  # rows top down
-    picture = picture.resize((4 * len(gx), 4 * len(gy)), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    dx, dy = (gx[-1] - gx[0]) / (4 * len(gx) - 1), (gy[-1] - gy[0]) / (4 * len(gy) - 1)
-    corner = {"x0": float(gx[0]), "dx": float(dx), "y0": float(gy[-1]), "dy": float(-dy)}
-    return {"type": "image", "source": source, "hoverinfo": "skip", **corner}
+    corner = {"x0": float(gx[0]), "dx": float(gx[1] - gx[0])}
+    corner.update({"y0": float(gy[-1]), "dy": float(gy[0] - gy[1])})
+    return {"type": "image", "source": source, "zsmooth": "fast", "hoverinfo": "skip", **corner}
 
 
 def _rgb(color: str) -> tuple[int, int, int]:
