@@ -20,7 +20,12 @@ _PRE = (
 )
 _MISTAKE = "background: #ffe08a; box-shadow: inset 5px 0 #d9480f;"  # seen from the back row
 _GUTTER = "display: inline-block; width: 3.2em; color: #8a919c; text-align: right;"
-_TAG = "float: right; color: #1c7ed6; padding-right: 0.8em;"
+# Step's stage names sit in a column of their own left of the line numbers: floated over
+# the code, they covered the ends of long lines.
+_TAG = (
+    "display: inline-block; width: 6.5em; color: #1c7ed6; text-align: right; "
+    "font-size: 0.85em; white-space: nowrap; overflow: hidden;"
+)
 
 
 def pitfall_lines(listing: Listing) -> list[tuple[int, str, str]]:
@@ -30,14 +35,14 @@ def pitfall_lines(listing: Listing) -> list[tuple[int, str, str]]:
 
 def listing_html(listing: Listing, tags: dict[int, str] | None = None) -> str:
     """The listing as an escaped <pre>, numbered, mistake lines highlighted, ``tags`` (line
-    number -> short text) written at the right of their lines."""
+    number -> short text) in a column left of the line numbers."""
     tags = tags or {}
     rows = []
     for number, line in enumerate(listing.lines, 1):
         style = "display: block; padding-left: 0.4em;"
         if number in listing.marks:
             style += _MISTAKE
-        tag = f'<span style="{_TAG}">{html.escape(tags[number])}</span>' if number in tags else ""
+        tag = f'<span style="{_TAG}">{html.escape(tags.get(number, ""))}</span>' if tags else ""
         rows.append(
             f'<span style="{style}" data-line="{number}">{tag}'
             f'<span style="{_GUTTER}">{number}</span>  {html.escape(line)}</span>'
@@ -50,7 +55,7 @@ def show(config: RunConfig | None) -> None:
     if config is None:
         return
     listing = loop_source.for_run(config)
-    stages = {n: f"Step: {stage}" for stage, (n, _) in step_trace.stage_lines(listing).items()}
+    stages = {n: stage for stage, (n, _) in step_trace.stage_lines(listing).items()}
     with st.expander("The loop this run executes (torchxp_core/loop.py, its pitfalls resolved)"):
         marked = pitfall_lines(listing)
         for pitfall in dict.fromkeys(name for _, name, _ in marked):
@@ -59,6 +64,7 @@ def show(config: RunConfig | None) -> None:
             st.warning(f"Highlighted, {where}: the mistake **{PITFALLS[pitfall]}**.")
         st.html(listing_html(listing, stages))
         st.caption(
-            "The same text as in “Export as script”. Batches, pause/stop, Dropout's seeded "
-            "stream and the progress reports sit around this code, out of sight."
+            "The same text as in “Export as script”. In blue, left: the line each stage of "
+            "Step belongs to. Batches, pause/stop, Dropout's seeded stream and the progress "
+            "reports sit around this code, out of sight."
         )
