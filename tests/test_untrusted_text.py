@@ -83,19 +83,15 @@ def test_markdown_in_frozen_layers_is_refused_and_shown_as_text():
     assert not any("Frozen layers:" in c.value for c in at.sidebar.caption)
 
 
-def test_a_run_name_in_a_plotly_legend_is_text_not_a_link():
-    run = compare.StoredRun(
-        "r1",
-        '<a href="http://evil.example">x</a> & <b>y</b>',
-        [],
-        tiny_config().to_dict(),
-        "finished",
-        "",
-        1.0,
-        2.0,
-        "",
-        "cpu",
+def _stored(run_id: str, name: str, settings: dict, **extra) -> compare.StoredRun:
+    """A finished run as the Runs page reads it from the store."""
+    return compare.StoredRun(
+        run_id, name, [], settings, "finished", "", 1.0, 2.0, "", "cpu", **extra
     )
+
+
+def test_a_run_name_in_a_plotly_legend_is_text_not_a_link():
+    run = _stored("r1", '<a href="http://evil.example">x</a> & <b>y</b>', tiny_config().to_dict())
     name = compare.label(run, [])
     assert "<" not in name and ">" not in name
     assert name == '&lt;a href="http://evil.example"&gt;x&lt;/a&gt; &amp; &lt;b&gt;y&lt;/b&gt;'
@@ -139,20 +135,6 @@ def test_stored_setting_values_in_the_parallel_plot_are_text_not_markup():
     for i, device in enumerate(['<a href="http://evil.example">x</a>', "cpu"]):
         settings = tiny_config().to_dict()
         settings["train"]["device"] = device
-        runs.append(
-            compare.StoredRun(
-                f"r{i}",
-                "n",
-                [],
-                settings,
-                "finished",
-                "",
-                1.0,
-                2.0,
-                "",
-                "cpu",
-                final={"val_loss": 0.5},
-            )
-        )
+        runs.append(_stored(f"r{i}", "n", settings, final={"val_loss": 0.5}))
     frame = compare.parallel_frame(runs)
     assert list(frame["device"]) == ['&lt;a href="http://evil.example"&gt;x&lt;/a&gt;', "cpu"]
