@@ -323,9 +323,10 @@ class Run:
                 _, losses, seconds = message
                 self.log.add_steps(losses, seconds)
                 self.step += len(losses)
-            elif kind == "epoch":
-                self.epoch = message[1]["epoch"]
-                self.log.add_epoch(message[1])
+            elif kind == "epochs":
+                for record in message[1]:
+                    self.epoch = record["epoch"]
+                    self.log.add_epoch(record)
             elif kind == "params":
                 snap = message[1]
                 self.latest_params = snap

@@ -9,7 +9,8 @@ what it sends. Messages are tuples whose first item names them:
   worker -> server   ("status", "paused" | "running", step)
                      ("ready", steps_per_epoch)            setup done, the clock starts
                      ("steps", losses, seconds)            float32 arrays, sent every FLUSH_S
-                     ("epoch", record) ("params", ParamSnapshot) ("snapshot", Snapshot)
+                     ("epochs", [record, ...])             with the steps, as often
+                     ("params", ParamSnapshot) ("snapshot", Snapshot)
                      ("reply", id, payload)
                      ("end", status, error, step)          the last message
 
@@ -104,6 +105,7 @@ class Worker:
         self.epoch = 0
         self.paused = self.stepping = self.stopping = False
         self._losses: list[float] = []
+        self._epochs: list[dict] = []  # epoch records not sent yet
         self._seconds: list[float] = []
         self._started = time.perf_counter()
         self._paused_total = 0.0
@@ -183,17 +185,21 @@ class Worker:
             self._flush()
 
     def on_epoch(self, epoch: int, results: dict[str, dict]) -> None:
-        self._flush()
+        # Records go out with the step losses, at most every FLUSH_S: a small model's epoch
+        # takes ~7 ms, and two messages an epoch (~300 a second) each woke the server's thread.
         self.epoch = epoch
-        elapsed = time.perf_counter() - self._started - self._paused_total
-        record = {"epoch": epoch, "step": self.step, "elapsed_s": elapsed}
+        now = time.perf_counter()
+        record = {"epoch": epoch, "step": self.step}
+        record["elapsed_s"] = now - self._started - self._paused_total
         for phase, metrics in results.items():
             record.update({f"{phase}_{name}": value for name, value in metrics.items()})
-        self._send(("epoch", record))
-        now = time.perf_counter()
+        self._epochs.append(record)
         if now - self._last_params >= PARAMS_EVERY_S or epoch == self.cfg.train.epochs:
             self._last_params = now
+            self._flush()  # the server reads the epoch before the weights it ended with
             self._send_params(epoch)
+        elif now - self._last_flush >= FLUSH_S:
+            self._flush()
         self._take_snapshot()
 
     # --- messages --------------------------------------------------------------------------
@@ -241,6 +247,9 @@ class Worker:
             seconds = np.asarray(self._seconds, np.float32)
             self._losses, self._seconds = [], []
             self._send(("steps", losses, seconds))
+        if self._epochs:
+            epochs, self._epochs = self._epochs, []
+            self._send(("epochs", epochs))
 
     def params_now(self, epoch: int, final: bool = False) -> ParamSnapshot:
         """Copies of every parameter, its gradient and the model's buffers (BatchNorm's)."""
@@ -262,6 +271,7 @@ class Worker:
         if self.grid is None or (not force and now - self._last_snapshot < SNAPSHOT_EVERY_S):
             return
         self._last_snapshot = now
+        self._flush()  # the epochs this picture comes after
         snap = snapshot(self.setup.model, self.setup.loss, self.grid, self.step, self.epoch)
         self._send(("snapshot", snap))
 
