@@ -8,6 +8,7 @@ pictures of one column (or one grid of filters) are one heatmap trace on one pai
 axes: their cells laid side by side by explicit cell edges, NaN between them (``_mosaic``), so
 hover shows the value under the pointer. Redrawn every tick: one trace per picture cost ~0.35 ms
 of plotly's Python each (built, copied, encoded), most of a tick; float32 arrays throughout.
+The links are layout shapes, a few SVG paths of exact cubic curves (``_links``).
 """
 
 import base64
@@ -116,7 +117,8 @@ def _links(net: Network) -> tuple[list[dict], list[dict]]:
         ):  # fmt: skip
             ya, yb = f"{a:.6g}", f"{b:.6g}"
             paths.setdefault((positive, bin_), []).append(ends % (ya, ya, yb, yb))
-        # The curve at t: x is the same for every link of the pair.
+        # The curve at t (x is the same for every link of the pair; sent per point all the
+        # same: a scatter placed by x0 and dx = 0 put its hover points elsewhere in Chromium).
         a3, b3, c3, d3 = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
         hx = a3 * x0 + (b3 + c3) * xm + d3 * x1
         hy = (a3 + b3) * (-i * ROW) + (c3 + d3) * (-j * ROW)
@@ -125,8 +127,7 @@ def _links(net: Network) -> tuple[list[dict], list[dict]]:
             {
                 "type": "scatter",
                 "mode": "markers",
-                "x0": hx,
-                "dx": 0,
+                "x": np.full(len(hy), hx, np.float32),
                 "y": hy.astype(np.float32),
                 "showlegend": False,
                 "customdata": np.stack([values, i, j], axis=1).astype(np.float32),
@@ -311,18 +312,17 @@ def _lines_figure(xs: dict, ys: dict, names: dict, title: str, y_title: str) -> 
     traces = []
     for (layer, name), color in zip(names.items(), _depth_colors(len(names)), strict=True):
         if len(ys[layer]):
-            mode = "lines+markers" if len(ys[layer]) <= 100 else "lines"
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": xs[layer],
-                    "y": ys[layer],
-                    "name": name,
-                    "mode": mode,
-                    "line": {"color": color, "width": 2},
-                    "marker": {"size": 4},
-                }
-            )
+            trace = {
+                "type": "scatter",
+                "x": _steps(xs[layer]),
+                "y": ys[layer],
+                "name": name,
+                "mode": "lines",
+                "line": {"color": color, "width": 2},
+            }
+            if len(ys[layer]) <= 100:  # few points: each one marked
+                trace |= {"mode": "lines+markers", "marker": {"size": 4}}
+            traces.append(trace)
     return _figure(
         traces,
         title,
@@ -332,6 +332,16 @@ def _lines_figure(xs: dict, ys: dict, names: dict, title: str, y_title: str) -> 
         xaxis={"title": {"text": "step"}},
         yaxis={"title": {"text": y_title}, "type": "log"} | log_ticks(traces),
     )
+
+
+def _steps(x: np.ndarray) -> np.ndarray:
+    """Step numbers as the smallest exact integer array: uint16 while the run is under 65,536
+    steps (half the bytes of float32: the x of every line of both charts), else uint32."""
+    if len(x) and float(x.max()) < 2**16 and np.all(x == np.round(x)) and x.min() >= 0:
+        return x.astype(np.uint16)
+    if len(x) and float(x.max()) < 2**32 and np.all(x == np.round(x)) and x.min() >= 0:
+        return x.astype(np.uint32)
+    return x
 
 
 def grad_norm_figure(flow: Flow) -> go.Figure:
