@@ -301,3 +301,31 @@ def test_a_model_kept_between_ticks_shows_only_the_newest_snapshot():
         np.testing.assert_array_equal(drawn.activations, direct.activations)
     for drawn, direct in zip(net.weights, fresh.weights, strict=True):
         np.testing.assert_array_equal(drawn, direct)
+
+
+def test_a_cnn_kept_between_ticks_shows_only_the_newest_snapshot():
+    cfg = RunConfig(data=DataConfig(dataset="shapes"), model=ModelConfig(kind="cnn"))
+    data = make_dataset(cfg.data)
+    snaps = [_shaken(inside.rebuild(cfg, data), step) for step in (3, 4, 5)]
+    for snap in snaps:  # the first builds the model; the others are copied into it
+        views = inside.compute(cfg, data, None, snap, [snap], image=7)
+        model = inside.rebuild(cfg, data, snap)
+        with torch.no_grad():
+            direct = model(torch.from_numpy(data.x_val)).argmax(dim=1).numpy()
+            maps = model[0](torch.from_numpy(data.x_val[7:8]))[0].numpy()
+        expected = sk_confusion_matrix(data.y_val, direct, labels=range(data.n_classes))
+        np.testing.assert_array_equal(views.confusion, expected)
+        np.testing.assert_allclose(views.maps.maps, maps, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(views.filters, snap.weights["0.weight"])
+    again = inside.compute(cfg, data, None, snaps[-1], [snaps[-1]], image=7)  # kept: same
+    np.testing.assert_array_equal(again.confusion, views.confusion)
+
+
+def test_a_snapshot_that_does_not_fit_the_kept_model_is_refused():
+    cfg = _moons(hidden=(6,))
+    data = make_dataset(cfg.data)
+    snap = _shaken(inside.rebuild(cfg, data))
+    inside.compute(cfg, data, None, snap, [snap])  # keeps a model of this shape
+    wrong = ParamSnapshot(9, 1, {**snap.weights, "0.weight": snap.weights["0.weight"][:3]}, {}, {})
+    with pytest.raises(RuntimeError, match=r"0\.weight"):
+        inside.compute(cfg, data, None, wrong, [wrong])
