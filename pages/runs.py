@@ -43,14 +43,15 @@ if not runs:
     )
     st.stop()
 
-cols = st.columns([1, 1, 1, 1, 1.4])
+# Four filters to a row: a fifth column left a chosen value's chip too narrow to read.
+cols = st.columns(4)
 chosen_filters = {
     name: cols[i].multiselect(
         name.capitalize(), compare.filter_options(runs, name), key=f"runs.filter.{name}"
     )
     for i, name in enumerate(("dataset", "loss", "optimizer", "status"))
 }
-order = cols[4].selectbox("Sort by", compare.SORTS, key="runs.sort")
+order = st.columns([1, 3])[0].selectbox("Sort by", compare.SORTS, key="runs.sort")
 shown = compare.sort_runs(compare.filter_runs(runs, chosen_filters), order)
 st.dataframe(
     compare.runs_frame(shown),
