@@ -278,6 +278,18 @@ def layer_names(model: nn.Module) -> dict[str, str]:
     return {layer: f"{layer} {type(model.get_submodule(layer)).__name__}" for layer in owners}
 
 
+_NAMES: dict[tuple, dict[str, str]] = {}  # layer_names per model shape (~0.1 ms a tick)
+
+
+def _layer_names(cfg: RunConfig, data: Dataset, model: nn.Module) -> dict[str, str]:
+    key = _shape_key(cfg, data)
+    if key not in _NAMES:
+        if len(_NAMES) >= 4 * IDLE_SHAPES:
+            _NAMES.clear()
+        _NAMES[key] = layer_names(model)
+    return dict(_NAMES[key])
+
+
 def _squared_norms(arrays: dict, layers: dict[str, list[str]]) -> dict[str, float]:
     """Per layer, the squared L2 norm of all its parameters together; NaN if any is None."""
     out = {}
@@ -316,21 +328,24 @@ def gradient_flow(
     rows, previous = [], None
     for snap in history:
         key = (snap.step, previous.step if previous is not None else None)
-        if key not in cache:
-            cache[key] = _row(snap, previous, layers)
+        if key not in cache:  # kept as two rows of numbers in the order of ``names``
+            grads, ratios = _row(snap, previous, layers)
+            cache[key] = tuple(np.array([d[k] for k in names], np.float32) for d in (grads, ratios))
         rows.append(cache[key])
         previous = snap
     for key in set(cache) - {(s.step, p.step if p else None) for s, p in _pairs(history)}:
         del cache[key]  # snapshots the log has dropped
     steps = np.array([s.step for s in history], np.float32)
+    # (snapshots, layers) each: a tick's only per-snapshot work is these two arrays.
+    none = np.zeros((0, len(names)), np.float32)
+    norms = np.stack([row[0] for row in rows]) if rows else none
+    ratios = np.stack([row[1] for row in rows[1:]]) if len(rows) > 1 else none
     grad_steps, grad_norm, ratio_steps, update_ratio, frozen = {}, {}, {}, {}, []
-    for layer in names:
-        norms = np.array([row[0][layer] for row in rows], np.float32)
-        ratios = np.array([row[1][layer] for row in rows[1:]], np.float32)
-        if len(ratios) and np.all(ratios == 0):
+    for col, layer in enumerate(names):
+        if len(ratios) and np.all(ratios[:, col] == 0):
             frozen.append(layer)
-        grad_steps[layer], grad_norm[layer] = _decimated(steps, norms)
-        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios)
+        grad_steps[layer], grad_norm[layer] = _decimated(steps, norms[:, col])
+        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios[:, col])
     return Flow(names, grad_steps, grad_norm, ratio_steps, update_ratio, tuple(frozen))
 
 
@@ -569,7 +584,7 @@ def compute(
     (None: before Train, when one batch's gradients stand in for the gradient flow);
     ``flow_cache``: a dict kept per run between ticks (see ``gradient_flow``)."""
     with one_thread(), _loaded(cfg, data, weights) as model:
-        names = layer_names(model)
+        names = _layer_names(cfg, data, model)
         cnn = isinstance(model[0], nn.Conv2d)
         net = network(model, grid) if grid is not None else None
         flow = gradient_flow(history, names, flow_cache) if history is not None else None
