@@ -144,9 +144,7 @@ def _links(net: Network) -> tuple[list[dict], list[dict]]:
         shapes.append(
             {
                 "type": "path",
-                "path": "".join(parts),
-                "xref": "x",
-                "yref": "y",
+                "path": "".join(parts),  # on the axes "x" and "y" (plotly.js's default)
                 "layer": "below",
                 "line": {"color": color, "width": width},
             }
@@ -289,6 +287,9 @@ def network_figure(net: Network, title: str) -> go.Figure:
 
 
 def _note(x, y, text, anchor, size=12) -> dict:
+    """A label at data coordinates (x, y): xref and yref left to plotly.js, whose default is
+    the first axes, "x" and "y"; written out, plotly.py checked each against its subplot-id
+    pattern, half of what an annotation cost (~20 µs, 50 of them on the filters)."""
     return {
         "x": x,
         "y": y,
@@ -296,8 +297,6 @@ def _note(x, y, text, anchor, size=12) -> dict:
         "showarrow": False,
         "yanchor": anchor,
         "font": {"size": size},
-        "xref": "x",
-        "yref": "y",
     }
 
 
