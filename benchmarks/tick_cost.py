@@ -4,7 +4,8 @@ A tick rebuilds the step-loss figure (EMA on the full series, decimated), the tw
 figures and the decision surface, then serialises them the way st.plotly_chart does.
 Target: flat in run length, under ~30 ms and ~100 KiB. A second section times a tick of the
 "Inside the network" page (its views from the newest weights and a 200-snapshot history,
-built and serialised): target <= 10 ms on the server and <= 150 KiB. Run:
+built and serialised): target <= 10 ms on the server and <= 150 KiB, each tick with one new
+snapshot (a run training); its last column, ticks with none (a paused or finished run). Run:
 .venv/bin/python benchmarks/tick_cost.py
 """
 
@@ -94,7 +95,8 @@ def _history(cfg: RunConfig, data, n: int = 200) -> list[ParamSnapshot]:
 
 def inside_tick(cfg: RunConfig, data, where, history, cache) -> tuple[float, float, int]:
     """One tick of the page: every view from copies, its figures, serialised. ``cache``: the
-    tab's gradient-flow numbers from earlier ticks; one new snapshot arrived since."""
+    tab's gradient-flow numbers from earlier ticks; one new snapshot arrived since (or none,
+    when ``history`` is the last tick's: a paused or finished run)."""
     wall, cpu = time.perf_counter(), time.thread_time()
     views = inside.compute(cfg, data, where, history[-1], history, 3, flow_cache=cache)
     figures = [
@@ -125,7 +127,10 @@ INSIDE_CASES = {
 
 def inside_main() -> None:
     print("\nInside the network, one tick (200 snapshots of history; median of 15)")
-    print("model | wall ms (min..max) | server CPU ms | bytes sent per tick | <= 10 ms, 150 KiB")
+    print(
+        "model | wall ms (min..max) | server CPU ms | bytes sent per tick | <= 10 ms, 150 KiB"
+        " | CPU ms, no new snapshot"
+    )
     for name, cfg in INSIDE_CASES.items():
         data = make_dataset(cfg.data)
         where, history, cache = surface_grid(data, "cpu"), _history(cfg, data, 216), {}
@@ -133,13 +138,16 @@ def inside_main() -> None:
         # Then each tick one snapshot more and the oldest dropped, as the run's log does.
         results = [inside_tick(cfg, data, where, history[t : 200 + t], cache) for t in range(1, 16)]
         wall, cpu = [r[0] for r in results], [r[1] for r in results]
+        # Ticks of a paused or finished run: the same snapshot and history as the last tick.
+        same = [inside_tick(cfg, data, where, history[15:215], cache)[1] for _ in range(15)]
         kib = results[-1][2] / 1024
         fits = ("ok" if statistics.median(cpu) <= 10 else "slow") + (
             ", ok" if kib <= 150 else ", large"
         )
         print(
             f"{name} | {statistics.median(wall):6.1f} ({min(wall):.1f}..{max(wall):.1f}) | "
-            f"{statistics.median(cpu):6.1f} | {kib:6.1f} KiB | {fits}"
+            f"{statistics.median(cpu):6.1f} | {kib:6.1f} KiB | {fits} | "
+            f"{statistics.median(same):.1f}"
         )
 
 
