@@ -138,7 +138,7 @@ def _links(net: Network) -> tuple[list[dict], list[dict]]:
         )
     shapes = []
     for (positive, bin_), parts in sorted(paths.items(), key=lambda kv: kv[0][1]):
-        magnitude = LINK_BINS[min(bin_, len(LINK_BINS) - 1)] if bin_ else 0.0
+        magnitude = float(LINK_BINS[min(bin_, len(LINK_BINS) - 1)]) if bin_ else 0.0
         color = _mix(magnitude, "#0877bd" if positive else "#f59322")
         width = 0.7 + 7.3 * min(magnitude / 4.0, 1.0) ** 0.7
         shapes.append(
