@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import torch
 
-from torchxp_core import catalogue
 from torchxp_core.config import RunConfig
 from torchxp_core.metrics import MetricsLog
 from torchxp_core.models import build_model
@@ -30,7 +29,7 @@ def _model_and_activations(cfg: RunConfig) -> tuple[int, int]:
     Output shapes are worked out layer by layer, not by a meta forward pass: that first
     imports torch's reference kernels, seconds the lab's first page would wait for.
     """
-    shape = _input_shape(cfg)
+    shape = cfg.data.input_shape()
     with torch.device("meta"):
         model = build_model(cfg.model, shape, cfg.data.class_count(), cfg.loss)
     values = 0
@@ -58,16 +57,10 @@ def _output_shape(layer: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, 
     return shape  # activations, BatchNorm, Dropout, Sigmoid keep the shape
 
 
-def _input_shape(cfg: RunConfig) -> tuple[int, ...]:
-    if cfg.data.dataset == "csv":
-        return (len(cfg.data.features),)
-    return catalogue.DATASETS[cfg.data.dataset].input_shape
-
-
 def estimate(cfg: RunConfig) -> dict[str, int]:
     """Bytes by term, largest first."""
     samples = cfg.data.sample_count()
-    features = math.prod(_input_shape(cfg))
+    features = math.prod(cfg.data.input_shape())
     params, activations = _model_and_activations(cfg)
     kept = min(cfg.train.epochs, MetricsLog.max_snapshots) + 1  # one weight snapshot an epoch
     if cfg.train.endless:

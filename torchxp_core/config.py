@@ -166,6 +166,12 @@ class DataConfig:
         total = self.sample_count()
         return total - catalogue.n_val(total, self.val_fraction)
 
+    def input_shape(self) -> tuple[int, ...]:
+        """One sample's shape: the catalogue's, or for a CSV its feature columns."""
+        if self.dataset == "csv":  # the features chosen, not the catalogue's placeholder
+            return (len([f for f in self.features if f != self.target]),)
+        return catalogue.DATASETS[self.dataset].input_shape
+
 
 @dataclass(frozen=True)
 class ModelConfig:

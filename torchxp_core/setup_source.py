@@ -8,7 +8,6 @@ panel can show what the run trains with and the exported script can build it wit
 import torch
 from torch import nn
 
-from torchxp_core.catalogue import DATASETS
 from torchxp_core.config import RunConfig
 from torchxp_core.models import build_model
 from torchxp_core.optimizers import OPTIMIZERS, optimizer_kwargs
@@ -17,15 +16,9 @@ from torchxp_core.run_rng import uses_rng
 
 def model_of(cfg: RunConfig) -> nn.Sequential:
     """The run's model built on the meta device: no memory, no weights, torch's RNG untouched."""
-    shape = _input_shape(cfg)
+    shape = cfg.data.input_shape()
     with torch.device("meta"):
         return build_model(cfg.model, shape, cfg.data.class_count(), cfg.loss)
-
-
-def _input_shape(cfg: RunConfig) -> tuple[int, ...]:
-    if cfg.data.dataset == "csv":  # the features chosen, not the catalogue's placeholder
-        return (len([f for f in cfg.data.features if f != cfg.data.target]),)
-    return DATASETS[cfg.data.dataset].input_shape
 
 
 def optimizer_call(cfg: RunConfig) -> str:

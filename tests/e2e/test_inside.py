@@ -18,15 +18,20 @@ def _open_inside(page: Page) -> None:
     expect(page.get_by_role("heading", name="Inside the network")).to_be_visible(timeout=30_000)
 
 
-def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
+def _train_then_open_inside(page: Page, app_server: str, query: str, status: str) -> None:
+    """Train in the lab with ``query``'s settings until ``status`` shows, then open Inside."""
     page.set_viewport_size({"width": 1280, "height": 720})
-    open_page(page, app_server, "training_lab?train.epochs=100000")
+    open_page(page, app_server, f"training_lab?{query}")
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text("running").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(status).first).to_be_visible(timeout=60_000)
     # Leaving while the Train click's script still runs would interrupt it, and Streamlit
     # drops what that run wrote to the session: the lab would forget its run id.
     wait_for_app(page)
     _open_inside(page)
+
+
+def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
+    _train_then_open_inside(page, app_server, "train.epochs=100000", "running")
     expect(page.locator(".gtitle", has_text="The network · step").first).to_be_visible(
         timeout=30_000
     )
@@ -48,12 +53,8 @@ def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
 
 
 def test_digits_cnn_shows_the_confusion_matrix_and_feature_maps(app_server: str, page: Page):
-    page.set_viewport_size({"width": 1280, "height": 720})
-    open_page(page, app_server, "training_lab?data.dataset=digits&model.kind=cnn&train.epochs=3")
-    page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text("finished").first).to_be_visible(timeout=60_000)
-    wait_for_app(page)
-    _open_inside(page)
+    query = "data.dataset=digits&model.kind=cnn&train.epochs=3"
+    _train_then_open_inside(page, app_server, query, "finished")
     expect(page.locator(".gtitle", has_text="Confusion matrix · validation").first).to_be_visible(
         timeout=30_000
     )
