@@ -26,7 +26,7 @@ from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.app_server import serve_app_process
+from tests.e2e.app_server import serve_app_process, wait_until_idle
 from torchxp_core.config import RunConfig
 from torchxp_core.history import HistoryStore
 from torchxp_core.recorder import HistoryRecorder
@@ -100,14 +100,6 @@ def _rerun_seconds(page: Page) -> float:
     return ms / 1000
 
 
-def _ready(page: Page) -> None:
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']",
-        state="attached",
-        timeout=120_000,
-    )
-
-
 def reruns_under_load(minutes: float) -> dict:
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -121,7 +113,7 @@ def reruns_under_load(minutes: float) -> dict:
         for i in range(4):
             page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
             page.goto(f"{base_url}/{LAB}")
-            _ready(page)
+            wait_until_idle(page, 120_000)
             if i < MAX_ACTIVE:  # three tabs train; the fourth shows the untrained lab
                 page.get_by_role("button", name="Train", exact=True).click()
                 page.get_by_text("running", exact=True).first.wait_for(timeout=60_000)

@@ -21,18 +21,10 @@ from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.app_server import serve_app
+from tests.e2e.app_server import serve_app, wait_until_idle
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 LAB = "training_lab?train.epochs=100000"  # runs that go on until stopped
-
-
-def _wait_ready(page: Page) -> None:
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']",
-        state="attached",
-        timeout=60_000,
-    )
 
 
 def _step_shown(page: Page) -> int:
@@ -88,7 +80,7 @@ def _timed(page: Page, button: str, done: str) -> float:
 
 def one_try(page: Page, base_url: str) -> dict[str, float]:
     page.goto(f"{base_url}/{LAB}")
-    _wait_ready(page)
+    wait_until_idle(page)
     time.sleep(1.0)  # as a person would: the page has settled before the first click
     times = {"Train -> first step": _timed(page, "Train", f"{STEP_JS} > 0")}
     time.sleep(2.0)  # mid-run, charts ticking
@@ -113,7 +105,7 @@ def measure(
     for _ in range(busy_tabs):  # each starts a run of its own and leaves it training
         other = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
         other.goto(f"{base_url}/{LAB}")
-        _wait_ready(other)
+        wait_until_idle(other)
         other.get_by_role("button", name="Train", exact=True).click()
         other.get_by_text("running", exact=True).first.wait_for(timeout=60_000)
         if not drawing:

@@ -103,3 +103,11 @@ def _stop(process: subprocess.Popen) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
+
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until a Playwright page's app has finished its script run (for the benchmarks)."""
+    page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
