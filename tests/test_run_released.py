@@ -52,6 +52,19 @@ def test_the_autograd_run_tab_says_a_shed_runs_weights_were_released():
     assert "not finished an epoch yet" not in info
 
 
+def test_the_lab_shows_a_shed_run_with_the_same_sentence_and_its_curves():
+    at = AppTest.from_file("../pages/training_lab.py", default_timeout=60)
+    at.run()
+    run = _shed_run()
+    at.session_state["lab.run_id"] = run.id  # opened from the Runs page
+    at.run()
+    assert not at.exception, at.exception
+    assert f"{run.id}'s weights were released to save memory" in _info(at)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Training loss per step" in spec for spec in specs)  # its curves stay
+    assert not any("Decision surface" in spec for spec in specs)
+
+
 def test_each_reason_for_no_tensors_has_its_own_sentence():
     def run(status, step=0, data=None, error=""):
         active = status in (Status.PENDING, Status.RUNNING, Status.PAUSED)

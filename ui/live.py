@@ -17,8 +17,8 @@ from torchxp_core.figures import training as figs
 from torchxp_core.losses import CLASSIFICATION
 from torchxp_core.runner import Run, Status
 from torchxp_core.smoothing import LiveCurve
-from ui import presenter, step_view, text
-from ui.state import whose
+from ui import presenter, run_notes, step_view, text
+from ui.state import registry, whose
 
 # How often the status line and the charts refresh while a run trains. Each chart tick costs
 # a GPU-less Chromium ~0.3-0.5 s of redraw, and a click waits behind it: with charts every
@@ -136,13 +136,6 @@ def picture_figure(pic: preview.Picture, epoch: int | None):
     return figs.surface_figure(pic.snapshot, pic.grid.axes, pic.data, pic.grid.plane)
 
 
-# An ended run past the registry's newest few has let go of its data and weights (runner.shed).
-SHED = (
-    "{run} ended a while ago: the server keeps the pictures of its newest ended runs only. "
-    "Its curves and metrics are all here, and the Runs page can load its settings again."
-)
-
-
 def _run_picture(run: Run):
     if run.data is None:  # not made yet, or let go of (runner.Run.shed)
         return None
@@ -175,8 +168,8 @@ def top_charts(run: Run, twin: Run | None, smoothing: float, log_y: bool) -> Non
         with right:
             if (fig := _run_picture(run)) is not None:
                 _chart(fig, "chart-surface", height)
-            elif not run.active:
-                st.info(SHED.format(run=run.id))
+            elif note := run_notes.without_tensors(run, registry().max_pictured):
+                st.info(note)  # starting, or its data and weights let go of (runner.Run.shed)
         return
     cols = st.columns(3)
     with cols[0]:
