@@ -1,10 +1,10 @@
 """The lab's run view: a control bar, the status, and the charts, redrawn while a run trains.
 
-The controls and status lines are one fragment, the first chart row another, the charts
-below the fold a third, each ticking at its own pace. A click on Pause, Step or Stop reruns
-only the small fragment it sits in: the new status shows at once, however long the browser
-takes to redraw the charts. The first chart row (step loss and the model's picture) is what a
-projector must show without scrolling; everything else sits below it.
+The controls and status lines are one fragment, the charts another, each ticking at its own
+pace. A click on Pause, Step or Stop reruns only the small fragment it sits in: the new status
+shows at once, however long the browser takes to redraw the charts. The first chart row (step
+loss and the model's picture) is what a projector must show without scrolling; everything
+else sits below it.
 """
 
 import streamlit as st
@@ -25,10 +25,6 @@ from ui.state import registry, whose
 # second a Pause took 1.4-3.2 s to show, with a cheap fragment ticking instead 0.4 s.
 STATUS_TICK_S = 1.0
 CHART_TICK_S = 2.0
-# The charts below the fold (metrics, per-epoch curves, the twin's, frozen layers) tick
-# slower: each changed chart is rebuilt from scratch in the browser, and with three labs
-# open in one GPU-less Chromium, every tick's redraw is time a click waits behind.
-DETAILS_TICK_S = 5.0
 STATUS_COLORS = {
     Status.PENDING: "gray",
     Status.RUNNING: "blue",
@@ -363,21 +359,16 @@ def live_view(run: Run, smoothing: float, log_y: bool, twin: Run | None = None) 
         for pitfall in run.cfg.train.pitfalls if twin is not None else ():
             st.info(pitfalls.look_for(pitfall))  # what the mistake is, and what to look for
         step_view.show(run)
-        _ended_rerun(runs)
-
-    def details():
-        if _trained_nothing(run) and twin is None:
-            return
         metrics_row(run)
         if run.epoch > 0:  # no empty charts to draw (and redraw) before the first epoch
             epoch_charts(run)
         if twin is not None:
             twin_charts(run, twin)
         frozen_change(run)
+        _ended_rerun(runs)
 
     st.fragment(run_every=STATUS_TICK_S if active else None)(controls)()
     st.fragment(run_every=CHART_TICK_S if active else None)(body)()
-    st.fragment(run_every=DETAILS_TICK_S if active else None)(details)()
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
