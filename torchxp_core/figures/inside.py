@@ -244,7 +244,8 @@ def network_figure(net: Network, title: str) -> go.Figure:
             notes.append(_note(cx, -(shown - 1) * ROW - 0.55, more, "top", 11))
         if layer.index:
             first, *rest = layer.modules.split(" · ")
-            label = f"layer {layer.index}: {first}" + "".join(f"<br>{m}" for m in rest)
+            # One module a line: side by side, presenter mode's larger text ran into the next.
+            label = f"layer {layer.index}<br>{first}" + "".join(f"<br>{m}" for m in rest)
             notes.append(_note(cx, bottom - 0.7, label, "top", 11))
     if bias_x:
         marker = {
@@ -269,8 +270,9 @@ def network_figure(net: Network, title: str) -> go.Figure:
             }
         )
     width = (len(net.layers) - 1) * COL
-    deepest = max(len(layer.modules.split(" · ")) for layer in net.layers[1:])
-    lowest = bottom - 0.8 - 0.5 * deepest  # room for the longest label under a column
+    deepest = 1 + max(len(layer.modules.split(" · ")) for layer in net.layers[1:])  # + "layer i"
+    # Room for the longest label under a column, at presenter mode's larger text too.
+    lowest = bottom - 0.8 - 0.75 * deepest
     height = int(50 + PX_PER_UNIT * (1.5 - lowest))
     return _figure(
         traces,
