@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from torchxp_core.figures import style
+from torchxp_core.figures.prepared import Prepared
 from torchxp_core.figures.training import log_ticks
 from torchxp_core.inside import FeatureMaps, Flow, Network
 
@@ -178,12 +179,11 @@ def _encoded(value):
 
 
 def _figure(traces: list[dict], title: str, revision: str, height: int, **layout) -> go.Figure:
-    """A figure in the shared look whose layout is one dict: plotly validates nothing (most of
-    a tick's cost), its arrays already encoded (``_typed``). ``revision`` stays the same
-    between ticks, so plotly keeps zoom and pan."""
+    """A figure in the shared look, its traces sent as built (``Prepared``: plotly.py neither
+    validates nor copies them), its arrays already encoded (``_typed``). ``revision`` stays
+    the same between ticks, so plotly keeps zoom and pan."""
     data = [_encoded(trace) for trace in traces]
-    look = style.look(title, height, revision, **layout)
-    return go.Figure(data=data, layout=look, _validate=False)
+    return Prepared(data, style.look(title, height, revision, **layout))
 
 
 def _hidden_axes(x_range: list[float], y_range: list[float] | None = None) -> dict:
