@@ -17,6 +17,7 @@ from torchxp_core.data import make_dataset
 from torchxp_core.figures import inside as figs
 from torchxp_core.metrics import ParamSnapshot
 from torchxp_core.surface import surface_grid
+from torchxp_core.training import fit, prepare
 
 
 def _moons(**model) -> RunConfig:
@@ -151,6 +152,61 @@ def test_confusion_matrix_equals_sklearns_on_the_same_predictions(dataset, kind)
     np.testing.assert_array_equal(views.confusion, expected)
     assert views.network is None
     assert (views.filters is None) == (kind == "mlp")
+
+
+def test_a_runs_snapshots_carry_the_classes_its_own_validation_gave_those_weights(registry):
+    cfg = RunConfig(DataConfig(dataset="digits"), ModelConfig(kind="cnn"), TrainConfig(epochs=2))
+    run = registry.start(cfg)
+    assert run.join(120) and run.status == "finished"
+    history = run.log.param_history()
+    assert history[0].val_predicted is None  # the initial weights: no validation ran yet
+    assert [s.epoch for s in history] == [0, 1, 2] and run.latest_params.final
+    for snap in [*history[1:], run.latest_params]:  # the epochs', and the run's last weights
+        direct = inside.predictions(cfg, inside.rebuild(cfg, run.data, snap), run.data)
+        # Batches of 64 against one pass of 360: the same classes unless a near tie flips.
+        assert (snap.val_predicted == direct).mean() >= 0.99
+        assert snap.val_predicted.dtype == np.int16
+
+
+class _Quiet:
+    """The Reporter protocol with no process around it."""
+
+    def checkpoint(self):
+        pass
+
+    def on_step(self, loss):
+        pass
+
+    def on_epoch(self, epoch, results):
+        pass
+
+
+@pytest.mark.parametrize("pitfalls", [(), ("forget_eval",)])
+def test_validation_keeps_its_classes_only_when_it_ran_in_eval_mode(pitfalls):
+    cfg = RunConfig(model=ModelConfig(dropout=0.3), train=TrainConfig(epochs=1, pitfalls=pitfalls))
+    data = make_dataset(cfg.data)
+    setup = prepare(cfg, data)
+    fit(setup, _Quiet())
+    if pitfalls:  # train mode's classes (Dropout on) are not the eval-mode ones Inside shows
+        assert setup.val_predicted is None
+    else:
+        direct = inside.predictions(cfg, setup.model, data)
+        np.testing.assert_array_equal(setup.val_predicted.reshape(-1).numpy(), direct)
+
+
+def test_the_page_takes_a_snapshots_classes_and_sends_only_the_chosen_image_through():
+    cfg = RunConfig(data=DataConfig(dataset="shapes"), model=ModelConfig(kind="cnn"))
+    data = make_dataset(cfg.data)
+    weights = _shaken(inside.rebuild(cfg, data))
+    told = np.zeros(len(data.y_val), np.int16)  # every sample "class 0", as if the run said so
+    views = inside.compute(cfg, data, None, replace(weights, val_predicted=told), [], image=5)
+    np.testing.assert_array_equal(views.confusion[:, 1:], 0)
+    assert views.confusion[:, 0].sum() == len(data.y_val)
+    plain = inside.compute(cfg, data, None, weights, [], image=5)  # the maps: the same forward
+    np.testing.assert_allclose(views.maps.maps, plain.maps.maps, rtol=1e-5, atol=1e-6)
+    assert (views.maps.predicted, views.maps.confidence) == pytest.approx(
+        (plain.maps.predicted, plain.maps.confidence), rel=1e-5
+    )
 
 
 def test_filters_and_feature_maps_are_the_first_convolutions():

@@ -32,6 +32,9 @@ class ParamSnapshot:
     grads: dict[str, np.ndarray | None]  # None where .grad was never filled (frozen)
     buffers: dict[str, np.ndarray] = field(default_factory=dict)  # BatchNorm's running stats
     final: bool = False  # the weights as the run left them, not an epoch's end
+    # Each validation sample's class by these weights in eval mode, as the run's own
+    # validation computed it; None where the snapshot is not the weights validation saw.
+    val_predicted: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class Setup:
     pitfalls: frozenset[str]
     rng: RunRng | None = None  # the run's own stream for Dropout, swapped in by model hooks
     first_loss: float | None = None  # the untrained model's first batch: the divergence yardstick
+    # The last validation's class per sample, when it ran in eval mode: the Inside page's
+    # confusion matrix of those weights, without a second forward over the split there.
+    val_predicted: torch.Tensor | None = None
 
     def batches(self, phase: str):
         """Mini-batches as slices of the split, shuffled once per epoch for training.
@@ -132,6 +135,8 @@ def run_phase(phase: str, s: Setup, report: Reporter) -> dict:
     if s.loss.task == REGRESSION:
         return {"loss": tally.total / n, "rmse": math.sqrt(tally.total / n)}
     predicted = s.loss.predict(torch.cat(tally.outputs))
+    if phase == "val":  # in train mode (the forget_eval pitfall) they are not eval's classes
+        s.val_predicted = None if s.model.training else predicted
     correct = (predicted == torch.cat(tally.labels).reshape(-1)).sum().item()
     return {"loss": tally.total / n, "accuracy": correct / n}
 

@@ -111,6 +111,7 @@ class Worker:
         self._paused_total = 0.0
         self._warned: set[str] = set()
         self._trace: StepTrace | None = None  # armed by a Step, until its batch is done
+        self._validated_at: int | None = None  # the step whose weights validation last saw
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
     def run(self, early: list[tuple] = ()) -> None:
@@ -188,6 +189,7 @@ class Worker:
         # Records go out with the step losses, at most every FLUSH_S: a small model's epoch
         # takes ~7 ms, and two messages an epoch (~300 a second) each woke the server's thread.
         self.epoch = epoch
+        self._validated_at = self.step
         now = time.perf_counter()
         record = {"epoch": epoch, "step": self.step}
         record["elapsed_s"] = now - self._started - self._paused_total
@@ -260,7 +262,12 @@ class Worker:
             grad = param.grad
             grads[name] = None if grad is None else grad.detach().float().cpu().numpy().copy()
         buffers = {name: b.detach().cpu().numpy().copy() for name, b in model.named_buffers()}
-        return ParamSnapshot(self.step, epoch, weights, grads, buffers, final)
+        predicted = self.setup.val_predicted
+        if predicted is not None and self._validated_at == self.step:  # these very weights
+            predicted = predicted.reshape(-1).cpu().numpy().astype(np.int16)  # a few hundred B
+        else:
+            predicted = None
+        return ParamSnapshot(self.step, epoch, weights, grads, buffers, final, predicted)
 
     def _send_params(self, epoch: int, final: bool = False) -> None:
         # Once per epoch, not per step: a few KB for these models, off the hot path.
