@@ -95,25 +95,14 @@ def test_the_weights_and_biases_drawn_are_the_snapshots():
     notes = [a["text"] for a in fig["layout"]["annotations"]]
     assert any("+12 more" in n for n in notes) and any("20 units" in n for n in notes)
     heatmaps = [t for t in fig["data"] if t["type"] == "heatmap"]
-    assert len(heatmaps) == 2 + 3  # a trace per input; one per column of units after them
-    for trace, layer in zip(heatmaps[2:], net.layers[1:], strict=True):
-        tiles = _tiles(trace)  # 8 of 20 drawn, 6, 2
-        assert len(tiles) == len(layer.activations)
-        for j, (value, colour) in enumerate(tiles):  # what hover says, and what colours it
-            shown = layer.activations[j]
-            np.testing.assert_array_equal(value, shown)
-            scale = max(np.abs(shown).max(), 0.05 * np.abs(layer.activations).max(), 1e-6)
-            np.testing.assert_allclose(colour, shown / scale, rtol=1e-6)
-
-
-def _tiles(trace: dict) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One column's units from its heatmap, top unit first: (values, colours) each; the
-    rows between units are NaN."""
-    value, colour = _array(trace["customdata"]), _array(trace["z"])
-    gap = np.isnan(value).all(axis=1)
-    starts = [r for r in range(len(value)) if not gap[r] and (r == 0 or gap[r - 1])]
-    h = int(np.argmax(gap)) if gap.any() else len(value)
-    return [(value[r : r + h], colour[r : r + h]) for r in reversed(starts)]
+    assert len(heatmaps) == 2 + 8 + 6 + 2  # a trace per unit drawn: 8 of 20, 6, 2
+    units = [(layer, j) for layer in net.layers[1:] for j in range(len(layer.activations))]
+    for trace, (layer, j) in zip(heatmaps[2:], units, strict=True):
+        shown = layer.activations[j]  # what hover says (z), and its colour scale
+        np.testing.assert_array_equal(_array(trace["z"]), shown)
+        scale = max(np.abs(shown).max(), 0.05 * np.abs(layer.activations).max(), 1e-6)
+        assert trace["zmax"] == pytest.approx(scale, rel=1e-5) and trace["zmin"] == -trace["zmax"]
+        assert f"{layer.title} · unit {j}" in trace["hovertemplate"]
 
 
 def _array(value) -> np.ndarray:

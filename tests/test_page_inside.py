@@ -31,8 +31,8 @@ def test_before_train_it_shows_the_untrained_model_of_the_labs_settings():
     assert titles[0] == "The network · untrained"
     assert any("one batch, untrained" in t for t in titles)
     network = json.loads(at.get("plotly_chart")[0].proto.spec)
-    # A trace per input, then one per column of units (16 wide: 8 drawn, 8, 2 outputs).
-    assert sum(t["type"] == "heatmap" for t in network["data"]) == 2 + 3
+    # A trace per unit drawn: 2 inputs, 8 of each 16-wide layer's, 2 outputs.
+    assert sum(t["type"] == "heatmap" for t in network["data"]) == 2 + 8 + 8 + 2
     assert any("eval mode" in c.value for c in at.caption)
 
 

@@ -30,6 +30,10 @@ from torchxp_core.training import initial_model, prepare
 MAX_UNITS = 8  # units drawn per layer; a wider layer says how many more it has
 CELLS = 9_000  # grid points drawn for all units together: a tick's payload stays small
 MAX_POINTS = 600  # per gradient-flow line, as the lab's live series
+# Points per gradient-flow chart, shared by its lines (as CELLS by the units): a deep net's
+# 17 layers keep ~94 each (min and max of each bucket, so spikes stay), a 3-layer net's up
+# to MAX_POINTS. Two charts of 17 lines x 200 points were 60 KiB of a 200 KiB tick.
+FLOW_POINTS = 1_600
 
 
 @contextmanager
@@ -341,11 +345,12 @@ def gradient_flow(
     norms = np.stack([row[0] for row in rows]) if rows else none
     ratios = np.stack([row[1] for row in rows[1:]]) if len(rows) > 1 else none
     grad_steps, grad_norm, ratio_steps, update_ratio, frozen = {}, {}, {}, {}, []
+    points = min(MAX_POINTS, FLOW_POINTS // max(len(names), 1))
     for col, layer in enumerate(names):
         if len(ratios) and np.all(ratios[:, col] == 0):
             frozen.append(layer)
-        grad_steps[layer], grad_norm[layer] = _decimated(steps, norms[:, col])
-        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios[:, col])
+        grad_steps[layer], grad_norm[layer] = _decimated(steps, norms[:, col], points)
+        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios[:, col], points)
     return Flow(names, grad_steps, grad_norm, ratio_steps, update_ratio, tuple(frozen))
 
 
@@ -358,10 +363,10 @@ def _pairs(history: list[ParamSnapshot]):
     return zip(history, [None, *history][: len(history)], strict=True)  # (snap, the one before)
 
 
-def _decimated(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _decimated(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
     keep = np.isfinite(y) & (y > 0)  # a log axis cannot show 0 (a frozen layer's update)
     x, y = x[keep], y[keep]
-    idx = decimate(y, MAX_POINTS)
+    idx = decimate(y, points)
     return x[idx], y[idx]
 
 
