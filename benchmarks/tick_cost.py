@@ -79,7 +79,8 @@ def _payload(figures) -> int:
 
 def _history(cfg: RunConfig, data, n: int = 200) -> list[ParamSnapshot]:
     """n snapshots of drifting weights with grads: a long run's (capped) parameter history.
-    Each carries its validation's classes, as the worker's epoch-end snapshots do."""
+    Each carries its validation's classes and its last step's update, as the worker's
+    epoch-end snapshots do."""
     rng = np.random.default_rng(0)
     model = inside.rebuild(cfg, data)
     weights = {k: p.detach().numpy().copy() for k, p in model.named_parameters()}
@@ -91,7 +92,10 @@ def _history(cfg: RunConfig, data, n: int = 200) -> list[ParamSnapshot]:
         }
         grads = {k: rng.normal(0, 0.1, w.shape).astype(np.float32) for k, w in weights.items()}
         classes = rng.integers(0, max(data.n_classes, 1), len(data.y_val)).astype(np.int16)
-        history.append(ParamSnapshot(25 * (t + 1), t + 1, weights, grads, buffers, False, classes))
+        update = {k: (1e-6 * w.size, float(np.vdot(w, w))) for k, w in weights.items()}
+        history.append(
+            ParamSnapshot(25 * (t + 1), t + 1, weights, grads, buffers, False, classes, update)
+        )
     return history
 
 

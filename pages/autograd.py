@@ -77,7 +77,8 @@ with run_tab:
             frozen = run.cfg.model.frozen
             st.caption(
                 f"Frozen layers in this run: {', '.join(frozen) or 'none'}. "
-                f"{len(history)} epochs recorded."
+                f"{len(history)} weight snapshots recorded, from the initial weights on "
+                "(a long run's thinned to spread over all of it)."
             )
             norms = params.norm_history(history)
             log_y = st.toggle("Log-scale norms", key="ag.log_y")

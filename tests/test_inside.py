@@ -223,40 +223,62 @@ def test_class_names_of_shapes_follow_the_generator():
         assert (red > blue).all() == name.startswith("red")
 
 
-def _snap(step, weights, grads):
+def _snap(step, weights, grads, update=None):
     return ParamSnapshot(
         step,
         step,
         {k: np.asarray(v, np.float32) for k, v in weights.items()},
         {k: None if v is None else np.asarray(v, np.float32) for k, v in grads.items()},
+        last_update=update,
     )
 
 
-def test_gradient_flow_is_each_layers_norm_and_update_ratio():
+def test_gradient_flow_is_each_layers_norm_and_its_last_steps_update_ratio():
+    weights = {"0.weight": [3.0, 4.0], "0.bias": [0.0], "2.weight": [1.0]}
     history = [
-        _snap(
-            0,
-            {"0.weight": [3.0, 4.0], "0.bias": [0.0], "2.weight": [1.0]},
-            {"0.weight": None, "0.bias": None, "2.weight": None},
-        ),
+        _snap(0, weights, dict.fromkeys(weights)),  # initial: no grad, no step watched
         _snap(
             10,
-            {"0.weight": [3.0, 4.0], "0.bias": [1.0], "2.weight": [1.0]},
+            weights,
             {"0.weight": [1.0, 2.0], "0.bias": [2.0], "2.weight": [0.5]},
+            {"0.weight": (4.0, 25.0), "0.bias": (1.0, 0.0), "2.weight": (0.0, 1.0)},
         ),
+        _snap(20, weights, {"0.weight": [0.0, 0.0], "0.bias": [0.1], "2.weight": [0.25]}),
         _snap(
-            20,
-            {"0.weight": [6.0, 8.0], "0.bias": [2.0], "2.weight": [1.0]},
+            30,
+            weights,
             {"0.weight": [0.0, 0.0], "0.bias": [0.1], "2.weight": [0.25]},
+            {"0.weight": (0.09, 20.0), "0.bias": (0.0, 5.0), "2.weight": (0.0, 1.0)},
         ),
     ]
     flow = inside.gradient_flow(history, {"0": "0 Linear", "2": "2 Linear"})
-    np.testing.assert_array_equal(flow.grad_steps["0"], [10, 20])  # step 0 has no grad yet
-    np.testing.assert_allclose(flow.grad_norm["0"], [3.0, 0.1], rtol=1e-6)
-    np.testing.assert_allclose(flow.update_ratio["0"], [1 / 5, np.sqrt(9 + 16 + 1) / np.sqrt(26)])
-    np.testing.assert_array_equal(flow.ratio_steps["0"], [10, 20])
+    np.testing.assert_array_equal(flow.grad_steps["0"], [10, 20, 30])  # step 0 has no grad
+    np.testing.assert_allclose(flow.grad_norm["0"], [3.0, 0.1, 0.1], rtol=1e-6)
+    # The layer's parameters together: sqrt(sum ‖Δw‖² / sum ‖w‖²); step 20 was not watched.
+    np.testing.assert_allclose(flow.update_ratio["0"], [np.sqrt(5 / 25), np.sqrt(0.09 / 25)])
+    np.testing.assert_array_equal(flow.ratio_steps["0"], [10, 30])
     assert flow.frozen == ("2",) and len(flow.update_ratio["2"]) == 0  # 0 cannot be on a log axis
     figs.grad_norm_figure(flow), figs.update_ratio_figure(flow)
+
+
+def test_a_snapshots_last_update_is_its_last_sgd_step(registry):
+    """Plain SGD moves w by -lr * g: the snapshot's ‖Δw‖² must be lr² ‖g‖² of its own grads."""
+    lr = 0.05
+    train = TrainConfig(epochs=3, optimizer="sgd", lr=lr, momentum=0.0)
+    run = registry.start(RunConfig(model=ModelConfig(hidden=(16,), frozen=("0",)), train=train))
+    assert run.join(60) and run.status == "finished"
+    history = run.log.param_history()
+    assert history[0].last_update is None  # the initial weights: no step yet
+    for snap in history[1:]:
+        for name, (moved, before) in snap.last_update.items():
+            g, w = snap.grads[name], snap.weights[name]
+            if name.startswith("0."):  # frozen: never stepped, no .grad
+                assert g is None and moved == 0.0
+                continue
+            assert moved == pytest.approx(lr**2 * float(np.vdot(g, g)), rel=1e-4)
+            assert before == pytest.approx(float(np.vdot(w + lr * g, w + lr * g)), rel=1e-4)
+    flow = inside.gradient_flow(history, {"0": "0 Linear", "2": "2 Linear"})
+    assert flow.frozen == ("0",) and len(flow.update_ratio["2"]) == len(history) - 1
 
 
 def test_before_train_one_batch_shows_vanishing_gradients_of_a_deep_sigmoid_mlp():

@@ -272,7 +272,7 @@ class Flow:
     grad_steps: dict[str, np.ndarray]  # index -> (n,) float32 steps (decimated)
     grad_norm: dict[str, np.ndarray]  # index -> (n,) float32 ‖g‖ of all its parameters
     ratio_steps: dict[str, np.ndarray]
-    update_ratio: dict[str, np.ndarray]  # index -> ‖w_t − w_{t−1}‖ / ‖w_{t−1}‖, t ≥ 1
+    update_ratio: dict[str, np.ndarray]  # index -> ‖w_t − w_{t−1}‖ / ‖w_{t−1}‖ of one step
     frozen: tuple[str, ...]  # layers whose weights never moved (ratio exactly 0)
 
 
@@ -304,14 +304,16 @@ def _squared_norms(arrays: dict, layers: dict[str, list[str]]) -> dict[str, floa
     return out
 
 
-def _row(snap: ParamSnapshot, previous: ParamSnapshot | None, layers: dict[str, list[str]]):
-    """One snapshot's numbers: per layer ‖g‖, and ‖Δw‖ / ‖w‖ against the snapshot before."""
+def _row(snap: ParamSnapshot, layers: dict[str, list[str]]):
+    """One snapshot's numbers: per layer ‖g‖, and ‖Δw‖ / ‖w‖ of its last optimizer step."""
     grads = {k: np.sqrt(v) for k, v in _squared_norms(snap.grads, layers).items()}
-    if previous is None:
+    update = snap.last_update
+    if update is None:  # that step was not watched
         return grads, dict.fromkeys(layers, float("nan"))
-    deltas = {n: snap.weights[n].astype(np.float64) - previous.weights[n] for n in snap.weights}
-    moved, size = _squared_norms(deltas, layers), _squared_norms(previous.weights, layers)
-    ratios = {k: np.sqrt(moved[k] / size[k]) if size[k] else float("nan") for k in layers}
+    ratios = {}
+    for layer, names in layers.items():
+        moved, size = (sum(update[n][i] for n in names) for i in (0, 1))
+        ratios[layer] = np.sqrt(moved / size) if size else float("nan")
     return grads, ratios
 
 
@@ -321,46 +323,43 @@ def gradient_flow(
     """Gradient norm and update ratio per layer from a run's parameter history.
 
     A layer's gradient norm is the L2 norm of all its parameters' .grad together (the last
-    batch before the snapshot); NaN where .grad was never filled (frozen, or step 0). The
-    update ratio compares consecutive snapshots, so it covers the steps between them.
-    ``cache`` (a dict kept per run) keeps each snapshot's numbers: a tick then computes only
-    the snapshots that arrived since the last one.
+    batch before the snapshot); NaN where .grad was never filled (frozen, or step 0). Its
+    update ratio is how far that batch's optimizer.step() moved them, relative to their size
+    (measured by the worker: snapshots are many steps apart, and further as a run's history
+    is thinned, so comparing two would grow with the gap). ``cache`` (a dict kept per run)
+    keeps each snapshot's numbers: a tick computes only the snapshots that arrived since.
     """
     cache = {} if cache is None else cache
     params = tuple(history[0].weights) if history else ()
     layers = _params_by_layer(params, tuple(names))
-    rows, previous = [], None
+    rows = []
     for snap in history:
-        key = (snap.step, previous.step if previous is not None else None)
+        key = (snap.step, snap.final)
         if key not in cache:  # kept as two rows of numbers in the order of ``names``
-            grads, ratios = _row(snap, previous, layers)
+            grads, ratios = _row(snap, layers)
             cache[key] = tuple(np.array([d[k] for k in names], np.float32) for d in (grads, ratios))
         rows.append(cache[key])
-        previous = snap
-    for key in set(cache) - {(s.step, p.step if p else None) for s, p in _pairs(history)}:
+    for key in set(cache) - {(s.step, s.final) for s in history}:
         del cache[key]  # snapshots the log has dropped
     steps = np.array([s.step for s in history], np.float32)
     # (snapshots, layers) each: a tick's only per-snapshot work is these two arrays.
     none = np.zeros((0, len(names)), np.float32)
     norms = np.stack([row[0] for row in rows]) if rows else none
-    ratios = np.stack([row[1] for row in rows[1:]]) if len(rows) > 1 else none
+    ratios = np.stack([row[1] for row in rows]) if rows else none
     grad_steps, grad_norm, ratio_steps, update_ratio, frozen = {}, {}, {}, {}, []
     points = min(MAX_POINTS, FLOW_POINTS // max(len(names), 1))
     for col, layer in enumerate(names):
-        if len(ratios) and np.all(ratios[:, col] == 0):
+        measured = ratios[:, col][np.isfinite(ratios[:, col])]
+        if len(measured) and not measured.any():  # every watched step left it exactly as it was
             frozen.append(layer)
         grad_steps[layer], grad_norm[layer] = _decimated(steps, norms[:, col], points)
-        ratio_steps[layer], update_ratio[layer] = _decimated(steps[1:], ratios[:, col], points)
+        ratio_steps[layer], update_ratio[layer] = _decimated(steps, ratios[:, col], points)
     return Flow(names, grad_steps, grad_norm, ratio_steps, update_ratio, tuple(frozen))
 
 
 @lru_cache(maxsize=32)
 def _params_by_layer(params: tuple[str, ...], layers: tuple[str, ...]) -> dict[str, list[str]]:
     return {layer: [n for n in params if layer_of(n) == layer] for layer in layers}
-
-
-def _pairs(history: list[ParamSnapshot]):
-    return zip(history, [None, *history][: len(history)], strict=True)  # (snap, the one before)
 
 
 def _decimated(x: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:

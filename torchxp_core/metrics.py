@@ -35,6 +35,10 @@ class ParamSnapshot:
     # Each validation sample's class by these weights in eval mode, as the run's own
     # validation computed it; None where the snapshot is not the weights validation saw.
     val_predicted: np.ndarray | None = None
+    # Per parameter (‖Δw‖², ‖w‖² before it) of the one optimizer.step() that ended with these
+    # weights ((0, ‖w‖²) for a frozen one); None where that step was not watched (the initial
+    # weights, a Stop mid-epoch).
+    last_update: dict[str, tuple[float, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,16 +55,48 @@ def _grown(values: np.ndarray, size: int) -> np.ndarray:
     return grown
 
 
+class Thinned:
+    """At most ``size`` (even) items spread over a whole run, the first and the newest kept.
+
+    A run sends its weights up to 4 times a second: a plain window of the last 200 would show
+    the last 50 s, and lose the initial weights that "changed since the start" compares with.
+    Here, once full, every other item is dropped and from then on every 2nd arrival kept (4th,
+    8th, ...), so the items stay evenly spread from the first to the newest.
+    """
+
+    def __init__(self, size: int):
+        self.size, self.stride, self.arrivals = size, 1, 0
+        self.kept: list = []
+        self.newest = None  # an arrival between two kept ones, until the next comes
+
+    def add(self, item) -> None:
+        if self.arrivals % self.stride:
+            self.newest = item
+        else:
+            self.kept.append(item)
+            self.newest = None
+            if len(self.kept) > self.size:  # arrivals 0, s, 2s, ...: keep 0, 2s, 4s, ...
+                self.kept = self.kept[::2]
+                self.stride *= 2
+        self.arrivals += 1
+
+    def items(self) -> list:
+        return self.kept + ([self.newest] if self.newest is not None else [])
+
+    def clear(self) -> None:
+        self.kept, self.newest = [], None
+
+
 @dataclass
 class MetricsLog:
     capacity: int = 4096
-    max_snapshots: int = 200  # oldest are dropped; the latest is what the page draws
+    max_snapshots: int = 200  # surfaces: the newest kept; weights: thinned over the run
     _loss: np.ndarray = field(init=False)
     _seconds: np.ndarray = field(init=False)
     _n: int = field(init=False, default=0)
     epochs: list[dict] = field(init=False, default_factory=list)
     snapshots: deque = field(init=False)
-    params: deque = field(init=False)  # ParamSnapshot per epoch, for weight/grad history
+    params: Thinned = field(init=False)  # ParamSnapshots over the whole run, thinned
     started: float = field(init=False, default_factory=time.perf_counter)
 
     def __post_init__(self):
@@ -69,7 +105,7 @@ class MetricsLog:
         self._loss = np.empty(self.capacity, np.float32)
         self._seconds = np.empty(self.capacity, np.float32)
         self.snapshots = deque(maxlen=self.max_snapshots)
-        self.params = deque(maxlen=self.max_snapshots)
+        self.params = Thinned(self.max_snapshots)
 
     def add_steps(self, loss: np.ndarray, seconds: np.ndarray) -> None:
         """Append a batch of steps (float32 arrays of equal length), as the worker sends them."""
@@ -107,7 +143,7 @@ class MetricsLog:
 
     def add_params(self, snap: ParamSnapshot) -> None:
         with self._lock:
-            self.params.append(snap)
+            self.params.add(snap)
 
     def shed(self) -> None:
         """Drop the weight and surface history (an ended run's; its metrics stay)."""
@@ -117,7 +153,7 @@ class MetricsLog:
 
     def param_history(self) -> list[ParamSnapshot]:
         with self._lock:
-            return list(self.params)
+            return self.params.items()
 
     def steps(self, start: int = 0) -> StepSeries:
         """Steps from ``start`` on; a live chart asks only for what it has not seen yet."""

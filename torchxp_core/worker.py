@@ -112,6 +112,10 @@ class Worker:
         self._warned: set[str] = set()
         self._trace: StepTrace | None = None  # armed by a Step, until its batch is done
         self._validated_at: int | None = None  # the step whose weights validation last saw
+        # The weights just before one optimizer.step(), and that step's number: the last of
+        # an epoch whose weights go out, so the snapshot can say how far one update moved them.
+        self._before: tuple[int, dict[str, torch.Tensor]] | None = None
+        self._watching = False
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
     def run(self, early: list[tuple] = ()) -> None:
@@ -170,6 +174,8 @@ class Worker:
             raise Stopped
         if self.stepping and self._trace is None:  # watch this one batch, stage by stage
             self._trace = StepTrace(self.setup.model, self.setup.pitfalls)
+        if self._params_due_after_next_step():
+            self._watch_next_update()
 
     def on_step(self, loss: float) -> None:
         self.step += 1
@@ -203,6 +209,41 @@ class Worker:
         elif now - self._last_flush >= FLUSH_S:
             self._flush()
         self._take_snapshot()
+
+    # --- one update, measured --------------------------------------------------------------
+    def _params_due_after_next_step(self) -> bool:
+        """The coming batch ends an epoch (or a validation comes first, with one step an
+        epoch) whose weights will be sent: on_epoch's time rule, asked a batch early."""
+        if self._watching or (self.step + 1) % self.setup.steps_per_epoch:
+            return False
+        last = not self.cfg.train.endless and self.epoch + 1 == self.cfg.train.epochs
+        return last or time.perf_counter() - self._last_params >= PARAMS_EVERY_S
+
+    def _watch_next_update(self) -> None:
+        """Copy the trainable weights when the next optimizer.step() begins: a hook there
+        (one copy of the weights, at most 4 a second), removed as it fires."""
+        trainable = [(n, p) for n, p in self.setup.model.named_parameters() if p.requires_grad]
+        self._watching = True
+
+        def before_step(_optimizer, _args, _kwargs) -> None:
+            handle.remove()
+            self._watching = False
+            self._before = (self.step, {n: p.detach().clone() for n, p in trainable})
+
+        handle = self.setup.optimizer.register_step_pre_hook(before_step)
+
+    @torch.no_grad()
+    def _last_update(self) -> dict[str, tuple[float, float]] | None:
+        """Per parameter (‖Δw‖², ‖w‖² before) of the step just taken, if it was watched;
+        (0, ‖w‖²) for a frozen one."""
+        if self._before is None or self._before[0] != self.step - 1:
+            return None
+        before = self._before[1]
+        out = {}
+        for name, p in self.setup.model.named_parameters():
+            w = before.get(name, p.detach())
+            out[name] = (float(torch.sum((p.detach() - w) ** 2)), float(torch.sum(w * w)))
+        return out
 
     # --- messages --------------------------------------------------------------------------
     def _send(self, message: tuple) -> None:
@@ -262,12 +303,13 @@ class Worker:
             grad = param.grad
             grads[name] = None if grad is None else grad.detach().float().cpu().numpy().copy()
         buffers = {name: b.detach().cpu().numpy().copy() for name, b in model.named_buffers()}
+        update = self._last_update()
         predicted = self.setup.val_predicted
         if predicted is not None and self._validated_at == self.step:  # these very weights
             predicted = predicted.reshape(-1).cpu().numpy().astype(np.int16)  # a few hundred B
         else:
             predicted = None
-        return ParamSnapshot(self.step, epoch, weights, grads, buffers, final, predicted)
+        return ParamSnapshot(self.step, epoch, weights, grads, buffers, final, predicted, update)
 
     def _send_params(self, epoch: int, final: bool = False) -> None:
         # Once per epoch, not per step: a few KB for these models, off the hot path.

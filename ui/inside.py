@@ -144,8 +144,9 @@ def flow(views: inside.Views) -> None:
         _chart(figs.update_ratio_figure(views.flow), "inside-ratio")
     frozen = ", ".join(views.flow.frozen)
     st.caption(
-        "One point per parameter snapshot the run sent (at epoch ends, at most 4 a second); "
-        "the ratio compares consecutive snapshots, so it covers the steps between them."
+        "One point per weight snapshot the run sent (at epoch ends, at most 4 a second; a "
+        "long run's thinned to spread over all of it). ‖g‖ is the last batch's gradient; "
+        "the ratio is how far that batch's optimizer.step() moved the weights."
         + (f" Frozen layers {frozen} never move: no ratio to draw." if frozen else "")
     )
 
