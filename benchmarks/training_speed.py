@@ -8,7 +8,9 @@ sends parameter history and decision-surface snapshots. Time starts when trainin
 (data and model built).
 
 Then runs at once: the aggregate steps/s of 1, 2 and 3 runner runs started together against
-the same number of bare loops, each in a process of its own, started together. Run:
+the same number of bare loops, each in a process of its own, started together. Last, a run
+watched by the "Inside the network" page (its views computed, drawn and serialised in this
+process every tick, as a tab's fragment does) against the same run unwatched. Run:
 .venv/bin/python benchmarks/training_speed.py
 """
 
@@ -22,13 +24,17 @@ import time
 import timeit
 from pathlib import Path
 
+import plotly.io as pio
 import torch
+from plotly.tools import return_figure_from_figure_or_data
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from torchxp_core import inside
 from torchxp_core import runner as runmod
 from torchxp_core.config import ModelConfig, RunConfig, TrainConfig
+from torchxp_core.figures import inside as inside_figs
 from torchxp_core.runner import RunRegistry
 from torchxp_core.surface import surface_grid
 from torchxp_core.training import prepare
@@ -216,10 +222,60 @@ def concurrency(repeats: int) -> None:
         )
 
 
+TICK_S = 2.0  # ui/inside.py's: a tab with the page open redraws its views this often
+WATCHED = RunConfig(model=CFG.model, train=TrainConfig(epochs=1000, batch_size=64))  # ~7 s
+
+
+def _watch(run, stop: threading.Event) -> None:
+    """What one open Inside tab does in the server every tick, until ``stop``."""
+    cache = {}
+    while not stop.is_set():
+        start = time.perf_counter()
+        weights = run.latest_params
+        if weights is not None and run.grid is not None:
+            history = run.log.param_history()
+            views = inside.compute(run.cfg, run.data, run.grid, weights, history, flow_cache=cache)
+            for fig in (
+                inside_figs.network_figure(views.network, "network"),
+                inside_figs.grad_norm_figure(views.flow),
+                inside_figs.update_ratio_figure(views.flow),
+            ):  # as st.plotly_chart serialises it
+                pio.to_json(return_figure_from_figure_or_data(fig, True), validate=False)
+        stop.wait(max(0.0, TICK_S - (time.perf_counter() - start)))
+
+
+def watched_run(watched: bool) -> float:
+    run = RunRegistry().start(WATCHED)
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(run, stop), daemon=True)
+    if watched:
+        watcher.start()
+    run.join()
+    stop.set()
+    assert run.status == "finished", run.error
+    return run.step / _loop_seconds(run)
+
+
+def views_open(repeats: int) -> None:
+    alone, watched = [], []
+    for _ in range(repeats):  # interleaved pairs
+        alone.append(watched_run(False))
+        watched.append(watched_run(True))
+    ratios = [w / a for w, a in zip(watched, alone, strict=True)]
+    print(
+        f"\na run watched by the Inside page (views every {TICK_S:g} s), {repeats} paired "
+        f"repeats of {WATCHED.train.epochs} epochs: unwatched {statistics.median(alone):.0f} "
+        f"steps/s, watched {statistics.median(watched):.0f}; watched / unwatched = "
+        f"{statistics.median(ratios):.3f} median (min {min(ratios):.3f}, max {max(ratios):.3f})"
+        "  target >= 0.97"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--concurrent-repeats", type=int, default=5)
+    parser.add_argument("--views-only", action="store_true", help="only the watched-run part")
     args = parser.parse_args()
     runmod.warm_up()  # the forkserver starts first, at this process's priority
     # Then this process takes the priority the workers run at, so the bare and DataLoader
@@ -227,6 +283,8 @@ def main() -> None:
     # not the scheduler (a worker yields to the server by design; see worker.NICENESS).
     os.nice(NICENESS)
     torch.set_num_threads(1)  # the runner uses 1 thread on 2 cores; give every way the same
+    if args.views_only:
+        return views_open(args.repeats)
     ways = {"(a) bare loop": bare_loop, "(b) DataLoader": dataloader_loop, "(c) runner": runner}
     wall = {name: [] for name in ways}
     cpu = {name: [] for name in ways}
@@ -264,6 +322,7 @@ def main() -> None:
             f"(min {min(ratios):.3f}, max {max(ratios):.3f})  {target}"
         )
     concurrency(args.concurrent_repeats)
+    views_open(args.repeats)
 
 
 if __name__ == "__main__":
