@@ -121,3 +121,16 @@ def test_a_killed_server_leaves_no_worker_behind(tmp_path):
         _wait_for(lambda: not _alive(worker_pid) and not _alive(forkserver_pid), timeout=10)
     finally:
         server.kill()
+
+
+def test_pause_and_step_draw_the_surface_of_the_weights_the_run_holds(registry):
+    run = registry.start(LONG)
+    _wait_for(lambda: run.step > 50 and run.log.latest_snapshot() is not None)
+    run.pause()
+    _wait_for(lambda: run.status == Status.PAUSED)
+    # Surfaces come at most every 0.4 s while training; a pause draws the weights it stops at.
+    _wait_for(lambda: run.log.latest_snapshot().step == run.step, timeout=5)
+    held = run.step
+    run.step_once()
+    _wait_for(lambda: run.step == held + 1 and run.status == Status.PAUSED)
+    _wait_for(lambda: run.log.latest_snapshot().step == held + 1, timeout=5)

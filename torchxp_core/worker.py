@@ -187,6 +187,7 @@ class Worker:
             if self._trace is not None:
                 self._send(("trace", self._trace.finish(loss)))
                 self._trace = None
+            self._take_snapshot(force=True)  # the surface after this one batch
             self._send(("status", "paused", self.step))
         elif time.perf_counter() - self._last_flush >= FLUSH_S:
             self._flush()
@@ -270,6 +271,7 @@ class Worker:
         if kind == "pause" and not self.paused:
             self.paused = True
             self._flush()
+            self._take_snapshot(force=True)  # the surface of the weights it holds, not ~0.4 s ago
             self._send(("status", "paused", self.step))
         elif kind == "resume" and self.paused:
             self.paused = self.stepping = False
