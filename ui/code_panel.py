@@ -22,9 +22,12 @@ _MISTAKE = "background: #ffe08a; box-shadow: inset 5px 0 #d9480f;"  # seen from 
 _GUTTER = "display: inline-block; width: 3.2em; color: #8a919c; text-align: right;"
 # Step's stage names sit in a column of their own left of the line numbers: floated over
 # the code, they covered the ends of long lines.
+# Top-aligned at the code's line height: an inline-block with overflow hidden sits on its
+# bottom edge, which made every tagged row a few pixels taller than the others.
 _TAG = (
     "display: inline-block; width: 6.5em; color: #1c7ed6; text-align: right; "
-    "font-size: 0.85em; white-space: nowrap; overflow: hidden;"
+    "font-size: 0.85em; line-height: 1.706; vertical-align: top; white-space: nowrap; "
+    "overflow: hidden;"
 )
 
 
