@@ -70,6 +70,22 @@ def test_images_show_the_models_guesses_from_the_weights_a_worker_sends():
     fig = figs.images_figure(pic.images, 1)
     wrong = int((pic.images.labels != 7).sum())
     assert f"{wrong} of {preview.N_IMAGES} wrong" in fig.layout.title.text
+    # Each guess says its probability, softmax of the outputs: here the same for every image.
+    sure = torch.softmax(setup.model(torch.from_numpy(data.x_val[:1])), dim=1)[0, 7].item()
+    texts = [a.text for a in fig.layout.annotations]
+    assert all(t.endswith(f" {sure:.0%}") for t in texts)
+    assert texts[0] == f"7 ({pic.images.labels[pic.images.labels != 7][0]}) {sure:.0%}"
+
+
+def test_the_images_show_mistakes_first_the_surest_first():
+    shown = preview.ImagePredictions(
+        np.zeros((4, 1, 2, 2), np.float32),
+        np.array([0, 1, 2, 3]),
+        np.array([0, 9, 2, 9]),  # images 1 and 3 wrong
+        np.array([0.9, 0.6, 0.5, 0.8], np.float32),
+    )
+    texts = [a.text for a in figs.images_figure(shown, None).layout.annotations]
+    assert texts == ["9 (3) 80%", "9 (1) 60%", "2 50%", "0 90%"]
 
 
 def test_log_ticks_label_decades_not_minor_ticks():

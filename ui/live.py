@@ -37,6 +37,9 @@ STATUS_COLORS = {
 
 
 def _duration(seconds: float) -> str:
+    """'0.3 s' (a short run said "0 s"), '12 s', '2 min 05 s'."""
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
     seconds = round(seconds)
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 

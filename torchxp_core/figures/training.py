@@ -290,8 +290,10 @@ def curve_figure(snap: Snapshot | None, axes: tuple, data: Dataset) -> go.Figure
 
 
 def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
-    """Validation images in a grid, mistakes first, each titled with the model's guess."""
-    order = np.argsort(shown.predicted == shown.labels, kind="stable")  # wrong ones first
+    """Validation images in a grid, each titled with the model's guess and its probability:
+    mistakes first, the surest first (the most telling), then right ones, the least sure first."""
+    right = shown.predicted == shown.labels
+    order = np.lexsort((np.where(right, shown.confidence, -shown.confidence), right))
     n, (channels, h, w) = len(order), shown.images.shape[1:]
     cols = 6  # 4 rows of 6: about the shape of a chart in half a screen
     rows = -(-n // cols)
@@ -307,9 +309,9 @@ def images_figure(shown: ImagePredictions, epoch: int | None) -> go.Figure:
         if channels == 1:
             picture = 1.0 - np.repeat(picture, 3, axis=2)  # grey ink on white paper
         mosaic[top + 3 : top + 3 + h, left : left + w] = picture
-        right = shown.predicted[i] == shown.labels[i]
-        text = f"{shown.predicted[i]}" if right else f"{shown.predicted[i]} ({shown.labels[i]})"
-        font = {"color": CORRECT_COLOR if right else MISTAKE_COLOR, "size": 13}
+        guess = f"{shown.predicted[i]}" if right[i] else f"{shown.predicted[i]} ({shown.labels[i]})"
+        text = f"{guess} {shown.confidence[i]:.0%}"
+        font = {"color": CORRECT_COLOR if right[i] else MISTAKE_COLOR, "size": 13}
         notes.append(dict(x=left + w / 2 - 0.5, y=top + 1, text=text, showarrow=False, font=font))
     trace = {"type": "image", "z": (mosaic * 255).astype(np.uint8), "hoverinfo": "skip"}
     wrong = int((shown.predicted != shown.labels).sum())
