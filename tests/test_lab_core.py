@@ -261,14 +261,16 @@ def test_keeping_the_graph_in_validation_is_measured_not_claimed():
     cost = pitfalls.validation_cost(cfg)
     assert cost.kept_bytes > 0 and cost.slower > 0
 
-    def kept(batch: int) -> int:
-        train = TrainConfig(batch_size=batch, pitfalls=("grad_in_val",))
-        return pitfalls.validation_cost(RunConfig(train=train), repeats=1).kept_bytes
+    def kept(samples: int) -> int:  # validation is one batch here: its rows grow with data
+        data = DataConfig(n_samples=samples)
+        run = RunConfig(data=data, train=TrainConfig(pitfalls=("grad_in_val",)))
+        return pitfalls.validation_cost(run, repeats=1).kept_bytes
 
     # Saved activations grow with the batch, the saved weights do not: a straight line.
-    assert kept(64) - kept(32) == 2 * (kept(32) - kept(16)) > 0
+    assert kept(1600) - kept(800) == 2 * (kept(800) - kept(400)) > 0
     note = pitfalls.silent(cfg)[0].why
     assert f"{cost.kept_bytes / 1024:,.0f} KiB" in note
+    assert f"({cost.rows} rows)" in note and cost.rows == len(make_dataset(cfg.data).x_val)
 
 
 def test_the_binary_surface_is_an_image_coloured_by_p_with_its_colour_bar_kept():

@@ -99,7 +99,8 @@ def silent(cfg: RunConfig) -> list[Silent]:
             Silent(
                 "grad_in_val",
                 "Keeping the graph in validation gives the very same numbers; what it costs is "
-                f"memory and time. Measured now on this model: each validation batch keeps "
+                f"memory and time. Measured now on this model: each validation batch "
+                f"({cost.rows:,} rows) keeps "
                 f"{cost.kept_bytes / 1024:,.0f} KiB of tensors for a backward() that never comes, "
                 f"and a pass takes {cost.slower:.2f}x the time of one under no_grad.",
                 {},
@@ -137,6 +138,7 @@ def look_for(pitfall: str) -> str:
 @dataclass(frozen=True)
 class ValidationCost:
     kept_bytes: int  # tensors autograd saves for backward in one validation batch
+    rows: int  # that batch's rows
     slower: float  # time of a pass with the graph / without (median of interleaved pairs)
 
 
@@ -147,7 +149,7 @@ def validation_cost(cfg: RunConfig, repeats: int = 7) -> ValidationCost:
 
     data = make_dataset(cfg.data)
     model = initial_model(cfg, data).eval()
-    x = torch.from_numpy(data.x_val[: cfg.train.batch_size])
+    x = torch.from_numpy(data.x_val[: cfg.train.val_batch_size])
     kept = []
 
     def pack(tensor):
@@ -156,7 +158,7 @@ def validation_cost(cfg: RunConfig, repeats: int = 7) -> ValidationCost:
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(x)  # grad enabled, as with the mistake: every op saves what backward needs
-    batches = torch.split(torch.from_numpy(data.x_val), cfg.train.batch_size)[:4]  # enough
+    batches = torch.split(torch.from_numpy(data.x_val), cfg.train.val_batch_size)[:4]
     ratios = []
     for _ in range(repeats):  # interleaved pairs: machine noise hits both alike
         times = []
@@ -167,4 +169,4 @@ def validation_cost(cfg: RunConfig, repeats: int = 7) -> ValidationCost:
                     model(inputs)
             times.append(time.perf_counter() - start)
         ratios.append(times[0] / times[1])
-    return ValidationCost(sum(kept), sorted(ratios)[len(ratios) // 2])
+    return ValidationCost(sum(kept), len(x), sorted(ratios)[len(ratios) // 2])

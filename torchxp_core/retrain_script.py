@@ -21,7 +21,7 @@ import torch
 from torchxp_core import data as datamod
 from torchxp_core import loop, loop_source, table_reader, tables
 from torchxp_core.catalogue import DATASETS
-from torchxp_core.config import RunConfig
+from torchxp_core.config import VAL_ROWS, RunConfig
 from torchxp_core.devices import available_devices
 from torchxp_core.losses import REGRESSION
 from torchxp_core.runner import TORCH_THREADS
@@ -80,6 +80,7 @@ def script(
         "if DEVICE == 'mps' and not torch.backends.mps.is_available():",
         "    DEVICE = 'cpu'",
         "BATCH_SIZE = SETTINGS['train']['batch_size']",
+        f"VAL_BATCH_SIZE = max(BATCH_SIZE, {VAL_ROWS})  # no backward(): bigger batches",
         "SEED = SETTINGS['train']['seed']",
         f"torch.set_num_threads({threads})  # as torchxp did; other counts may change last bits",
         "",
@@ -293,8 +294,9 @@ def _epoch_lines(cfg: RunConfig) -> list[str]:
         "        order = torch.randperm(n, generator=generator).to(DEVICE)",
         "    else:",
         "        order = torch.arange(n, device=DEVICE)",
-        "    for start in range(0, n, BATCH_SIZE):",
-        "        idx = order[start : start + BATCH_SIZE]",
+        "    size = BATCH_SIZE if phase == 'train' else VAL_BATCH_SIZE",
+        "    for start in range(0, n, size):",
+        "        idx = order[start : start + size]",
         "        yield inputs[idx], targets[idx]",
         "",
         "",

@@ -76,7 +76,8 @@ class Setup:
         same rows in the same order either way, so the losses are the same to the bit.
         """
         inputs, targets = self.tensors[phase]
-        n, size = len(inputs), self.cfg.train.batch_size
+        n = len(inputs)
+        size = self.cfg.train.batch_size if phase == "train" else self.cfg.train.val_batch_size
         if phase == "train":
             order = torch.randperm(n, generator=self.generator).to(inputs.device)
             inputs, targets = inputs[order], targets[order]
