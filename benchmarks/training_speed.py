@@ -116,10 +116,10 @@ def runner() -> tuple[int, float, float]:
     run = RunRegistry().start(CFG)
     run.join()
     assert run.status == "finished", run.error
-    # Timed by the worker's own clock, from its first batch to its last epoch's end, like
+    # Timed by the worker's own clocks, from its first batch to its last epoch's end, like
     # (a)'s and (b)'s timers: the loop, not the process start or the pipe's latency at either
-    # end (Train -> first step is ui_latency.py's). Its CPU time is the worker's: NaN here.
-    return run.step, _loop_seconds(run), float("nan")
+    # end (Train -> first step is ui_latency.py's). Its CPU time is the worker process's.
+    return run.step, _loop_seconds(run), run.log.epoch_records()[-1]["cpu_s"]
 
 
 def _loop_seconds(run) -> float:
@@ -309,18 +309,19 @@ def main() -> None:
         )
     # Ratios within each repeat (the three ways ran back to back), then their median: the
     # machine's speed drifts by +-30 % over a minute here, and pairing cancels the drift.
-    a, b, c = (wall[name] for name in ways)
     bookkeeping()
-    for label, num, den, target in (
-        ("runner / bare loop ", c, a, "target >= 1.15"),
-        ("runner / DataLoader", c, b, "target >= 1.3"),
-        ("DataLoader / bare  ", b, a, ""),
-    ):
-        ratios = [x / y for x, y in zip(num, den, strict=True)]
-        print(
-            f"{label} = {statistics.median(ratios):.3f} median of {len(ratios)} paired ratios "
-            f"(min {min(ratios):.3f}, max {max(ratios):.3f})  {target}"
-        )
+    for clock, rates in (("wall", wall), ("CPU", cpu)):
+        a, b, c = (rates[name] for name in ways)
+        for label, num, den, target in (
+            ("runner / bare loop ", c, a, "target >= 1.15"),
+            ("runner / DataLoader", c, b, "target >= 1.3"),
+            ("DataLoader / bare  ", b, a, ""),
+        ):
+            ratios = [x / y for x, y in zip(num, den, strict=True)]
+            print(
+                f"{label} ({clock:4s}) = {statistics.median(ratios):.3f} median of {len(ratios)} "
+                f"paired ratios (min {min(ratios):.3f}, max {max(ratios):.3f})  {target}"
+            )
     concurrency(args.concurrent_repeats)
     views_open(args.repeats)
 

@@ -12,7 +12,7 @@ from torchxp_core.history import HistoryStore, StoredRun
 from torchxp_core.metrics import StepSeries
 
 FORMAT = "torchxp-runs/1"
-_EPOCH_META = ("epoch", "step", "elapsed_s")
+_EPOCH_META = ("epoch", "step", "elapsed_s", "cpu_s")  # when, not what it learned
 
 
 @dataclass

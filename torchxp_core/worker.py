@@ -108,6 +108,7 @@ class Worker:
         self._epochs: list[dict] = []  # epoch records not sent yet
         self._seconds: list[float] = []
         self._started = time.perf_counter()
+        self._cpu_started = time.process_time()
         self._paused_total = 0.0
         self._warned: set[str] = set()
         self._trace: StepTrace | None = None  # armed by a Step, until its batch is done
@@ -128,6 +129,7 @@ class Worker:
             self.grid = surface_grid(self.data, self.cfg.train.device)
             self._send_params(epoch=0)  # the initial weights, so change is measured from them
             self._started = time.perf_counter()  # the clock measures training, not setup
+            self._cpu_started = time.process_time()
             self._send(("ready", self.setup.steps_per_epoch))
             with warnings.catch_warnings():  # torch's warnings go to the page, once each
                 warnings.simplefilter("always")
@@ -200,6 +202,9 @@ class Worker:
         now = time.perf_counter()
         record = {"epoch": epoch, "step": self.step}
         record["elapsed_s"] = now - self._started - self._paused_total
+        # This process's CPU time training (a pause waits without any): steps per CPU-second
+        # compare loops on a shared machine, where wall time also counts waiting for a core.
+        record["cpu_s"] = time.process_time() - self._cpu_started
         for phase, metrics in results.items():
             record.update({f"{phase}_{name}": value for name, value in metrics.items()})
         self._epochs.append(record)
