@@ -239,12 +239,13 @@ class Run:
         if self._clock is None:
             return 0.0
         now = self._stopped_clock or self._paused_since or time.perf_counter()
-        return now - self._clock - self._paused_total
+        # A pause sent before the worker was ready began before the clock: no time yet.
+        return max(0.0, now - self._clock - self._paused_total)
 
     def progress(self) -> dict:
         """Epoch, step, fraction done, samples/s and an estimate of the time left."""
         elapsed, total, step = self.elapsed(), self.total_steps, self.step
-        rate = step / elapsed if elapsed > 0 else 0.0
+        rate = step / elapsed if elapsed > 0 else None  # stepped only, or not started
         return {
             "epoch": self.epoch,
             "epochs": None if total is None else self.cfg.train.epochs,
@@ -252,8 +253,8 @@ class Run:
             "total_steps": total,
             "fraction": min(1.0, step / total) if total else 0.0,
             "elapsed_s": elapsed,
-            "samples_per_s": rate * self.cfg.train.batch_size,
-            "eta_s": (total - step) / rate if total and rate > 0 and self.active else 0.0,
+            "samples_per_s": None if rate is None else rate * self.cfg.train.batch_size,
+            "eta_s": (total - step) / rate if total and rate and self.active else 0.0,
         }
 
     def _ready(self) -> bool:

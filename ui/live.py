@@ -76,9 +76,11 @@ def status_line(run: Run, role: str = "", progress: bool = True) -> None:
     verdict = _verdict(run)
     color = "orange" if verdict else STATUS_COLORS[run.status]
     role = f" ({role})" if role else ""
+    rate = p["samples_per_s"]  # None until it has trained unpaused (a Step is not a rate)
+    speed = "" if rate is None else f"{rate:,.0f} samples/s · "
     st.markdown(
         f"**{run.id}**{role} :{color}-badge[{run.status.value}] &nbsp; "
-        f"{p['samples_per_s']:,.0f} samples/s · {_duration(p['elapsed_s'])} elapsed"
+        f"{speed}{_duration(p['elapsed_s'])} elapsed"
     )
     if progress:
         st.progress(p["fraction"], text=_progress_text(p, run.active))
@@ -269,14 +271,24 @@ def _others(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r.active and whose(r.owner)]
 
 
-def _apply_control(runs: list[Run]) -> None:
-    choice = st.session_state.get("lab.control")
+def control_key() -> str:
+    """The control bar's widget key: a new one after every action it took.
+
+    Reset to None in place, the bar's value could come back: a timer's rerun request sent
+    before the browser had the reset still carried "Step", and one click trained 3 batches.
+    A request for a retired key changes nothing; the new key's bar starts empty.
+    """
+    return f"lab.control.{st.session_state.get('lab.control.n', 0)}"
+
+
+def _apply_control(runs: list[Run], key: str) -> None:
+    choice = st.session_state.get(key)
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first
     elif choice in CONTROLS:
         for run in runs:
             CONTROLS[choice](run)
-    st.session_state["lab.control"] = None  # ready for the next click, the same one too
+    st.session_state["lab.control.n"] = st.session_state.get("lab.control.n", 0) + 1
 
 
 def _answer(runs: list[Run]) -> None:
@@ -322,13 +334,14 @@ def _controls(runs: list[Run]) -> None:
         options = ["Reset"]
     else:
         options = ["Resume", "Step", "Stop", "Reset"] if paused else ["Pause", "Stop", "Reset"]
+    key = control_key()
     st.segmented_control(
         "Run",
         options,
-        key="lab.control",
+        key=key,
         format_func=lambda name: f":material/{ICONS[name]}: {name}",
         on_change=_apply_control,
-        args=(runs,),
+        args=(runs, key),
         label_visibility="collapsed",
         help="Step: train exactly one more batch of the paused run, then stay paused. "
         "Reset: stop, and show the untrained model again.",

@@ -18,8 +18,9 @@ def _open_inside(page: Page) -> None:
     expect(page.get_by_role("heading", name="Inside the network")).to_be_visible(timeout=30_000)
 
 
-def _train_then_open_inside(page: Page, app_server: str, query: str, status: str) -> None:
-    """Train in the lab with ``query``'s settings until ``status`` shows, then open Inside."""
+def _train_then_open_inside(page: Page, app_server: str, query: str, status: str, before=None):
+    """Train in the lab with ``query``'s settings until ``status`` shows, then open Inside
+    (``before(page)`` first, on the lab)."""
     page.set_viewport_size({"width": 1280, "height": 720})
     open_page(page, app_server, f"training_lab?{query}")
     page.get_by_role("button", name="Train").click()
@@ -27,7 +28,39 @@ def _train_then_open_inside(page: Page, app_server: str, query: str, status: str
     # Leaving while the Train click's script still runs would interrupt it, and Streamlit
     # drops what that run wrote to the session: the lab would forget its run id.
     wait_for_app(page)
+    if before is not None:
+        before(page)
     _open_inside(page)
+
+
+def _images_are_guessed(page: Page) -> None:
+    """The lab's validation images, each titled with the guess and its probability."""
+    expect(page.locator(".gtitle", has_text="Guess (truth)").first).to_be_visible(timeout=30_000)
+    guesses = page.locator(".annotation-text", has_text=re.compile(r"^\d( \(\d\))? \d+%$"))
+    assert guesses.count() == 24
+
+
+def _status_step(page: Page) -> int:
+    text = page.get_by_text(re.compile(r"· step [\d,]+")).first.inner_text()
+    return int(re.search(r"· step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def test_step_trains_one_batch_of_a_paused_run_and_shows_each_stage(app_server: str, page: Page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, app_server, "training_lab?train.endless=true")
+    page.get_by_role("button", name="Train").click()
+    page.get_by_role("radio", name="Pause").click(timeout=60_000)
+    expect(page.get_by_role("radio", name="Resume")).to_be_visible(timeout=30_000)
+    # The status line says "paused" with the step it paused at (it ticks on its own).
+    expect(page.get_by_text("paused", exact=True).first).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    held = _status_step(page)
+    page.get_by_role("radio", name="Step").click()
+    expect(page.get_by_text(f"Step {held + 1:,}, stage by stage")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(f"· step {held + 1:,}$"))).to_be_visible()
+    expect(page.locator(".gtitle", has_text=".grad after backward()").first).to_be_visible()
+    expect(page.get_by_text("zero_grad (line")).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
@@ -54,7 +87,7 @@ def test_moons_network_view_follows_the_labs_run(app_server: str, page: Page):
 
 def test_digits_cnn_shows_the_confusion_matrix_and_feature_maps(app_server: str, page: Page):
     query = "data.dataset=digits&model.kind=cnn&train.epochs=3"
-    _train_then_open_inside(page, app_server, query, "finished")
+    _train_then_open_inside(page, app_server, query, "finished", before=_images_are_guessed)
     expect(page.locator(".gtitle", has_text="Confusion matrix · validation").first).to_be_visible(
         timeout=30_000
     )
