@@ -22,7 +22,7 @@ def _button(at: AppTest, label: str):
 
 def _control(at: AppTest, name: str) -> None:
     """Click Pause, Resume, Step or Stop in the run's control bar (a new key after each)."""
-    n = at.session_state["lab.control.n"] if "lab.control.n" in at.session_state else 0
+    n = at.session_state.get("lab.control.n", 0)
     at.segmented_control(key=f"lab.control.{n}").set_value(name).run()
 
 
