@@ -396,3 +396,19 @@ def test_a_snapshot_that_does_not_fit_the_kept_model_is_refused():
     wrong = ParamSnapshot(9, 1, {**snap.weights, "0.weight": snap.weights["0.weight"][:3]}, {}, {})
     with pytest.raises(RuntimeError, match=r"0\.weight"):
         inside.compute(cfg, data, None, wrong, [wrong])
+
+
+def test_a_deep_nets_flow_charts_name_layers_by_a_depth_colour_bar_not_a_legend():
+    def flow(n_layers):
+        names = {str(2 * i): f"{2 * i} Linear" for i in range(n_layers)}
+        steps = np.arange(1, 4, dtype=np.float32)
+        series = {k: np.array([0.1, 0.2, 0.3], np.float32) for k in names}
+        return inside.Flow(names, dict.fromkeys(names, steps), series, {}, {}, ())
+
+    shallow = json.loads(pio.to_json(figs.grad_norm_figure(flow(3)), validate=False))
+    assert shallow["layout"]["showlegend"] and len(shallow["data"]) == 3
+    deep = json.loads(pio.to_json(figs.grad_norm_figure(flow(9)), validate=False))
+    assert deep["layout"]["showlegend"] is False
+    bar = deep["data"][-1]["marker"]["colorbar"]
+    assert bar["ticktext"] == ["0 Linear", "16 Linear"] and len(deep["data"]) == 9 + 1
+    assert all("Linear<br>step" in t["hovertemplate"] for t in deep["data"][:-1])

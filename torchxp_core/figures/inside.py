@@ -297,6 +297,38 @@ def _depth_colors(n: int) -> tuple[str, ...]:
     return tuple(sample_colorscale("Viridis", [0.85 * i / max(n - 1, 1) for i in range(n)]))
 
 
+LEGEND_MAX = 6  # layers named in a legend; a deeper net gets a colour bar of depth instead
+
+
+def _depth_bar(names: dict) -> dict:
+    """A colour bar from the first layer (dark) to the last (yellow): the lines' legend for a
+    deep net, whose 17 legend entries took most of a chart's height and hid its x axis."""
+    colors = _depth_colors(len(names))
+    labels = list(names.values())
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "marker": {
+            "color": [0.0, 1.0],
+            "cmin": 0.0,
+            "cmax": 1.0,
+            "colorscale": [[i / (len(colors) - 1), c] for i, c in enumerate(colors)],
+            "showscale": True,
+            "colorbar": {
+                "title": {"text": "layer"},
+                "tickvals": [0.0, 1.0],
+                "ticktext": [labels[0], labels[-1]],
+                "thickness": 12,
+                "len": 0.9,
+            },
+        },
+    }
+
+
 def _lines_figure(xs: dict, ys: dict, names: dict, title: str, y_title: str) -> go.Figure:
     traces = []
     for (layer, name), color in zip(names.items(), _depth_colors(len(names)), strict=True):
@@ -308,16 +340,20 @@ def _lines_figure(xs: dict, ys: dict, names: dict, title: str, y_title: str) -> 
                 "name": name,
                 "mode": "lines",
                 "line": {"color": color, "width": 2},
+                "hovertemplate": f"{name}<br>step %{{x}}: %{{y:.3g}}<extra></extra>",
             }
             if len(ys[layer]) <= 100:  # few points: each one marked
                 trace |= {"mode": "lines+markers", "marker": {"size": 4}}
             traces.append(trace)
+    deep = len(names) > LEGEND_MAX
+    bar = [_depth_bar(names)] if deep and traces else []
     return _figure(
-        traces,
+        traces + bar,
         title,
         f"flow-{y_title}",
         360,
         legend_below=True,
+        showlegend=not deep,
         xaxis={"title": {"text": "step"}},
         yaxis={"title": {"text": y_title}, "type": "log"} | log_ticks(traces),
     )
