@@ -272,16 +272,18 @@ def _others(runs: list[Run]) -> list[Run]:
 
 
 def control_key() -> str:
-    """The control bar's widget key: a new one after every action it took.
-
-    Reset to None in place, the bar's value could come back: a timer's rerun request sent
-    before the browser had the reset still carried "Step", and one click trained 3 batches.
-    A request for a retired key changes nothing; the new key's bar starts empty.
-    """
+    """The control bar's widget key: a new one after every action it took, each bar acting
+    at most once (``_apply_control``)."""
     return f"lab.control.{st.session_state.get('lab.control.n', 0)}"
 
 
 def _apply_control(runs: list[Run], key: str) -> None:
+    # A timer's rerun that interrupts the click's run (Step waits for its batch) makes
+    # Streamlit call this again for the same value: one click trained 3 batches. So each
+    # bar (key) acts once; the next click is on the next bar.
+    if st.session_state.get("lab.control.done") == key:
+        return
+    st.session_state["lab.control.done"] = key
     choice = st.session_state.get(key)
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first

@@ -41,8 +41,14 @@ def _images_are_guessed(page: Page) -> None:
 
 
 def _status_step(page: Page) -> int:
-    text = page.get_by_text(re.compile(r"· step [\d,]+")).first.inner_text()
-    return int(re.search(r"· step ([\d,]+)", text).group(1).replace(",", ""))
+    """The step the status line shows, once two reads a status tick apart agree (a pause's
+    last batches can reach the line a tick after its badge)."""
+    read = lambda: page.get_by_text(re.compile(r"· step [\d,]+")).first.inner_text()  # noqa: E731
+    last, now = None, read()
+    while now != last:
+        page.wait_for_timeout(1200)
+        last, now = now, read()
+    return int(re.search(r"· step ([\d,]+)", now).group(1).replace(",", ""))
 
 
 def test_step_trains_one_batch_of_a_paused_run_and_shows_each_stage(app_server: str, page: Page):
