@@ -252,6 +252,8 @@ def watched_run(watched: bool) -> float:
         watcher.start()
     run.join()
     stop.set()
+    if watched:
+        watcher.join()  # not left in a torch op at exit ("terminate called without ...")
     assert run.status == "finished", run.error
     return run.step / _loop_seconds(run)
 

@@ -272,19 +272,25 @@ def _others(runs: list[Run]) -> list[Run]:
 
 
 def control_key() -> str:
-    """The control bar's widget key: a new one after every action it took, each bar acting
-    at most once (``_apply_control``)."""
+    """The control bar's widget key: a new one after every action it took, so each bar
+    starts with nothing selected (``_apply_control``)."""
     return f"lab.control.{st.session_state.get('lab.control.n', 0)}"
 
 
 def _apply_control(runs: list[Run], key: str) -> None:
     # A timer's rerun that interrupts the click's run (Step waits for its batch) makes
-    # Streamlit call this again for the same value: one click trained 3 batches. So each
-    # bar (key) acts once; the next click is on the next bar.
-    if st.session_state.get("lab.control.done") == key:
-        return
-    st.session_state["lab.control.done"] = key
+    # Streamlit call this again for the same change: one click trained 3 batches. So a bar
+    # acts once per value it takes; another click on it (the browser may still show it for
+    # a tick) is another value, or None first.
     choice = st.session_state.get(key)
+    applied = st.session_state.setdefault("lab.control.applied", {})
+    if key in applied and applied[key] == choice:
+        return
+    applied[key] = choice
+    for old in list(applied)[:-4]:  # only the last few bars can still be clicked
+        del applied[old]
+    if choice is None:  # the selected segment clicked again: nothing to do
+        return
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first
     elif choice in CONTROLS:
