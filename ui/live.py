@@ -272,31 +272,32 @@ def _others(runs: list[Run]) -> list[Run]:
 
 
 def control_key() -> str:
-    """The control bar's widget key: a new one after every action it took, so each bar
-    starts with nothing selected (``_apply_control``)."""
-    return f"lab.control.{st.session_state.get('lab.control.n', 0)}"
+    """The control bar's widget key: a new one after each Step (see ``_apply_control``)."""
+    return f"lab.control.{st.session_state.get('lab.control.steps', 0)}"
 
 
 def _apply_control(runs: list[Run], key: str) -> None:
-    # A timer's rerun that interrupts the click's run (Step waits for its batch) makes
-    # Streamlit call this again for the same change: one click trained 3 batches. So a bar
-    # acts once per value it takes; another click on it (the browser may still show it for
-    # a tick) is another value, or None first.
+    """Apply the bar's value once. A timer's rerun can bring the same change back: when it
+    interrupts the click's run (Step waits for its batch), or when its request left the
+    browser before the bar's reset arrived. One Step click trained 3 batches. So each value
+    is applied once per bar (a repeat of Pause, Stop or Reset would change nothing anyway),
+    and after a Step the bar is a new one: the next Step is a new value there."""
     choice = st.session_state.get(key)
     applied = st.session_state.setdefault("lab.control.applied", {})
-    if key in applied and applied[key] == choice:
+    if choice is None or applied.get(key) == choice:
         return
     applied[key] = choice
-    for old in list(applied)[:-4]:  # only the last few bars can still be clicked
+    for old in list(applied)[:-3]:  # the bars a browser can still show
         del applied[old]
-    if choice is None:  # the selected segment clicked again: nothing to do
-        return
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first
     elif choice in CONTROLS:
         for run in runs:
             CONTROLS[choice](run)
-    st.session_state["lab.control.n"] = st.session_state.get("lab.control.n", 0) + 1
+    if choice == "Step":
+        st.session_state["lab.control.steps"] = st.session_state.get("lab.control.steps", 0) + 1
+    else:  # the same bar, nothing selected: ready for the next click
+        st.session_state[key] = None
 
 
 def _answer(runs: list[Run]) -> None:
@@ -305,6 +306,8 @@ def _answer(runs: list[Run]) -> None:
         for run in runs:
             CONTROLS[choice](run)
     st.session_state["live.confirm.answer"] = None
+    # Answered: the bar's Stop or Reset may be clicked again (after a Cancel, say).
+    st.session_state.get("lab.control.applied", {}).clear()
 
 
 def _confirm_stop(runs: list[Run]) -> None:
