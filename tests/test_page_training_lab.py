@@ -21,9 +21,10 @@ def _button(at: AppTest, label: str):
 
 
 def _control(at: AppTest, name: str) -> None:
-    """Click Pause, Resume, Step or Stop in the run's control bar (a new bar after a Step)."""
-    key = f"lab.control.{at.session_state.get('lab.control.steps', 0)}"
-    at.segmented_control(key=key).set_value(name).run()
+    """Click Pause, Resume, Step or Stop in the run's control bar (Step, when selected
+    already, deselects it: the next Step)."""
+    bar = at.segmented_control(key="lab.control")
+    bar.set_value(None if name == "Step" and bar.value == "Step" else name).run()
 
 
 def _wait_for_status(at: AppTest, word: str, timeout: float = 60) -> str:

@@ -271,33 +271,27 @@ def _others(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r.active and whose(r.owner)]
 
 
-def control_key() -> str:
-    """The control bar's widget key: a new one after each Step (see ``_apply_control``)."""
-    return f"lab.control.{st.session_state.get('lab.control.steps', 0)}"
-
-
-def _apply_control(runs: list[Run], key: str) -> None:
-    """Apply the bar's value once. A timer's rerun can bring the same change back: when it
-    interrupts the click's run (Step waits for its batch), or when its request left the
-    browser before the bar's reset arrived. One Step click trained 3 batches. So each value
-    is applied once per bar (a repeat of Pause, Stop or Reset would change nothing anyway),
-    and after a Step the bar is a new one: the next Step is a new value there."""
-    choice = st.session_state.get(key)
-    applied = st.session_state.setdefault("lab.control.applied", {})
-    if choice is None or applied.get(key) == choice:
+def _apply_control(runs: list[Run]) -> None:
+    """Apply a click on the bar once. A timer's rerun can bring the same change back: when
+    it interrupts the click's run (Step waits for its batch), or when its request left the
+    browser before the bar's reset arrived; one Step click trained 3 batches. So a change
+    equal to the last one applied is that one again. Step stays selected instead of being
+    reset (nothing for a late request to undo), and a click on it, deselecting it, is the
+    next Step: each Step is then a change of its own."""
+    choice = st.session_state.get("lab.control")
+    change = (tuple(r.id for r in runs), choice)  # another run's bar starts afresh
+    if change == st.session_state.get("lab.control.last"):
         return
-    applied[key] = choice
-    for old in list(applied)[:-3]:  # the bars a browser can still show
-        del applied[old]
+    st.session_state["lab.control.last"] = change
+    if choice is None:  # Step clicked again while selected
+        choice = "Step"
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first
     elif choice in CONTROLS:
         for run in runs:
             CONTROLS[choice](run)
-    if choice == "Step":
-        st.session_state["lab.control.steps"] = st.session_state.get("lab.control.steps", 0) + 1
-    else:  # the same bar, nothing selected: ready for the next click
-        st.session_state[key] = None
+    if choice != "Step":  # ready for the next click
+        st.session_state["lab.control"] = None
 
 
 def _answer(runs: list[Run]) -> None:
@@ -306,8 +300,7 @@ def _answer(runs: list[Run]) -> None:
         for run in runs:
             CONTROLS[choice](run)
     st.session_state["live.confirm.answer"] = None
-    # Answered: the bar's Stop or Reset may be clicked again (after a Cancel, say).
-    st.session_state.get("lab.control.applied", {}).clear()
+    st.session_state["lab.control.last"] = None  # the bar's Stop may be clicked again
 
 
 def _confirm_stop(runs: list[Run]) -> None:
@@ -345,14 +338,15 @@ def _controls(runs: list[Run]) -> None:
         options = ["Reset"]
     else:
         options = ["Resume", "Step", "Stop", "Reset"] if paused else ["Pause", "Stop", "Reset"]
-    key = control_key()
+    if st.session_state.get("lab.control") not in (None, *options):  # Step, then resumed
+        st.session_state["lab.control"] = st.session_state["lab.control.last"] = None
     st.segmented_control(
         "Run",
         options,
-        key=key,
+        key="lab.control",
         format_func=lambda name: f":material/{ICONS[name]}: {name}",
         on_change=_apply_control,
-        args=(runs, key),
+        args=(runs,),
         label_visibility="collapsed",
         help="Step: train exactly one more batch of the paused run, then stay paused. "
         "Reset: stop, and show the untrained model again.",

@@ -66,6 +66,10 @@ def test_step_trains_one_batch_of_a_paused_run_and_shows_each_stage(app_server: 
     expect(page.get_by_text(re.compile(f"· step {held + 1:,}$"))).to_be_visible()
     expect(page.locator(".gtitle", has_text=".grad after backward()").first).to_be_visible()
     expect(page.get_by_text("zero_grad (line")).to_be_visible()
+    page.get_by_role("radio", name="Step").click()  # selected already: the next Step
+    expect(page.get_by_text(f"Step {held + 2:,}, stage by stage")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(2500)  # a few ticks later: still that one batch more
+    expect(page.get_by_text(re.compile(f"· step {held + 2:,}$"))).to_be_visible()
     assert page.locator("[data-testid='stException']").count() == 0
 
 
