@@ -141,3 +141,10 @@ def test_the_layers_that_can_be_frozen_are_those_the_built_model_has(dataset, ki
     )
     built = build_model(cfg.model, (1, 8, 8) if info.image else (2,), 2, cfg.loss)
     assert layers_with_parameters(cfg.model, info.image) == tuple(trainable_layers(built))
+
+
+def test_an_unknown_pitfall_or_device_is_quoted_short():
+    for bad in (lambda: TrainConfig(pitfalls=(10**400,)), lambda: TrainConfig(device="x" * 500)):
+        with pytest.raises(ValueError) as err:
+            bad()
+        assert len(str(err.value)) < 400  # hypothesis found a 597-character sentence

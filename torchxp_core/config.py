@@ -249,14 +249,14 @@ class TrainConfig:
         present = devices.available_devices()
         if self.device not in present:
             raise ValueError(
-                f"Device '{self.device}' is not present on this machine; "
+                f"Device {_shown(self.device)} is not present on this machine; "
                 f"choose one of: {', '.join(present)}."
             )
         object.__setattr__(self, "pitfalls", tuple(self.pitfalls))
         for pitfall in self.pitfalls:
             if pitfall not in PITFALLS:
                 raise ValueError(
-                    f"Unknown pitfall '{pitfall}'. Choose from: {', '.join(PITFALLS)}."
+                    f"Unknown pitfall {_shown(pitfall)}. Choose from: {', '.join(PITFALLS)}."
                 )
 
 
