@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import timeit
+from functools import partial
 from pathlib import Path
 
 import plotly.io as pio
@@ -210,16 +211,27 @@ def _drain(conn) -> None:
 def concurrency(repeats: int) -> None:
     print(f"\nruns at once ({os.cpu_count()} cores), aggregate steps/s, {repeats} paired repeats:")
     for k in range(1, min(3, os.cpu_count() or 1) + 1):
-        bare, ours = [], []
-        for _ in range(repeats):  # interleaved pairs, so machine noise hits both alike
-            bare.append(bare_loops_at_once(k))
-            ours.append(runs_at_once(k))
-        ratios = [o / b for o, b in zip(ours, bare, strict=True)]
+        bare, ours, ratios = _paired(
+            repeats, partial(bare_loops_at_once, k), partial(runs_at_once, k)
+        )
         print(
             f"  {k} at once: bare loops in processes {statistics.median(bare):6.0f}, runner "
-            f"{statistics.median(ours):6.0f}; runner / bare = {statistics.median(ratios):.3f} "
-            f"median (min {min(ratios):.3f}, max {max(ratios):.3f})  target >= 0.9"
+            f"{statistics.median(ours):6.0f}; runner / bare = {_spread(ratios)}  target >= 0.9"
         )
+
+
+def _paired(repeats: int, base, ours) -> tuple[list[float], list[float], list[float]]:
+    """``repeats`` interleaved pairs, so machine noise hits both alike: the rates of each
+    and their ratios ours / base."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(base())
+        b.append(ours())
+    return a, b, [y / x for x, y in zip(a, b, strict=True)]
+
+
+def _spread(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.3f} median (min {min(ratios):.3f}, max {max(ratios):.3f})"
 
 
 TICK_S = 2.0  # ui/inside.py's: a tab with the page open redraws its views this often
@@ -259,17 +271,13 @@ def watched_run(watched: bool) -> float:
 
 
 def views_open(repeats: int) -> None:
-    alone, watched = [], []
-    for _ in range(repeats):  # interleaved pairs
-        alone.append(watched_run(False))
-        watched.append(watched_run(True))
-    ratios = [w / a for w, a in zip(watched, alone, strict=True)]
+    runs = partial(watched_run, False), partial(watched_run, True)
+    alone, watched, ratios = _paired(repeats, *runs)
     print(
         f"\na run watched by the Inside page (views every {TICK_S:g} s), {repeats} paired "
         f"repeats of {WATCHED.train.epochs} epochs: unwatched {statistics.median(alone):.0f} "
         f"steps/s, watched {statistics.median(watched):.0f}; watched / unwatched = "
-        f"{statistics.median(ratios):.3f} median (min {min(ratios):.3f}, max {max(ratios):.3f})"
-        "  target >= 0.97"
+        f"{_spread(ratios)}  target >= 0.97"
     )
 
 

@@ -34,3 +34,16 @@ def csv_config(folder) -> tuple[str, RunConfig]:
         }
     )
     return digest, cfg
+
+
+class QuietReporter:
+    """The Reporter protocol with no process around it: the loop run right here."""
+
+    def checkpoint(self):
+        pass
+
+    def on_step(self, loss):
+        pass
+
+    def on_epoch(self, epoch, results):
+        pass

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.io as pio
 import pytest
 import torch
+from runs_helpers import QuietReporter
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 from torch import nn
 
@@ -157,25 +158,12 @@ def test_a_runs_snapshots_carry_the_classes_its_own_validation_gave_those_weight
         assert snap.val_predicted.dtype == np.int16
 
 
-class _Quiet:
-    """The Reporter protocol with no process around it."""
-
-    def checkpoint(self):
-        pass
-
-    def on_step(self, loss):
-        pass
-
-    def on_epoch(self, epoch, results):
-        pass
-
-
 @pytest.mark.parametrize("pitfalls", [(), ("forget_eval",)])
 def test_validation_keeps_its_classes_only_when_it_ran_in_eval_mode(pitfalls):
     cfg = RunConfig(model=ModelConfig(dropout=0.3), train=TrainConfig(epochs=1, pitfalls=pitfalls))
     data = make_dataset(cfg.data)
     setup = prepare(cfg, data)
-    fit(setup, _Quiet())
+    fit(setup, QuietReporter())
     if pitfalls:  # train mode's classes (Dropout on) are not the eval-mode ones Inside shows
         assert setup.val_predicted is None
     else:

@@ -117,6 +117,7 @@ class Worker:
         # an epoch whose weights go out, so the snapshot can say how far one update moved them.
         self._before: tuple[int, dict[str, torch.Tensor]] | None = None
         self._watching = False
+        self._steps_per_epoch = 1  # set once the run is prepared
         self._last_flush = self._last_snapshot = self._last_params = -math.inf
 
     def run(self, early: list[tuple] = ()) -> None:
@@ -130,7 +131,8 @@ class Worker:
             self._send_params(epoch=0)  # the initial weights, so change is measured from them
             self._started = time.perf_counter()  # the clock measures training, not setup
             self._cpu_started = time.process_time()
-            self._send(("ready", self.setup.steps_per_epoch))
+            self._steps_per_epoch = self.setup.steps_per_epoch  # read every batch below
+            self._send(("ready", self._steps_per_epoch))
             with warnings.catch_warnings():  # torch's warnings go to the page, once each
                 warnings.simplefilter("always")
                 warnings.showwarning = self._on_warning
@@ -220,7 +222,7 @@ class Worker:
     def _params_due_after_next_step(self) -> bool:
         """The coming batch ends an epoch (or a validation comes first, with one step an
         epoch) whose weights will be sent: on_epoch's time rule, asked a batch early."""
-        if self._watching or (self.step + 1) % self.setup.steps_per_epoch:
+        if self._watching or (self.step + 1) % self._steps_per_epoch:
             return False
         last = not self.cfg.train.endless and self.epoch + 1 == self.cfg.train.epochs
         return last or time.perf_counter() - self._last_params >= PARAMS_EVERY_S
