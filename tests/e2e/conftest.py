@@ -10,12 +10,12 @@ by testing nothing.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from .app_server import REPO_ROOT, ServerError, log_tail, serve_app
 
@@ -42,15 +42,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 _server_log: Path | None = None  # set by `app_server`; its tail is added to failure reports
+_fresh_log: Path | None = None  # set by `fresh_server` while a test uses its own server
+SHOWN_TEXT = 1500  # characters of each open page's text in a failure report
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
-    """On a failing browser test, show the server's log: the page only shows a redacted error."""
+    """On a failing browser test, show the server's log (the page only shows a redacted
+    error) and what each open tab showed: its address and its text, so a failure on a CI
+    machine can be read without a screenshot."""
     report = yield
-    if report.failed and _server_log is not None and E2E_DIR in item.path.parents:
-        report.sections.append(("streamlit server log (tail)", log_tail(_server_log)))
+    if not report.failed or E2E_DIR not in item.path.parents:
+        return report
+    logs = {"streamlit server log (tail)": _server_log}
+    if "fresh_server" in item.fixturenames:
+        logs["the test's own server log (tail)"] = _fresh_log
+    for title, log in logs.items():
+        if log is not None:
+            report.sections.append((title, log_tail(log)))
+    browser = item.funcargs.get("browser") if hasattr(item, "funcargs") else None
+    if isinstance(browser, Browser) and browser.is_connected():
+        report.sections.append(("open tabs", _describe_tabs(browser)))
     return report
+
+
+def _describe_tabs(browser: Browser) -> str:
+    """Each open tab's address and the start of its main text."""
+    parts = []
+    for i, context in enumerate(browser.contexts):
+        for tab in context.pages:
+            try:
+                shown = tab.locator("[data-testid='stMain']").inner_text(timeout=5_000)
+            except Exception as exc:  # a report must not fail for want of a page
+                shown = f"(no text: {type(exc).__name__})"
+            parts.append(f"--- context {i}: {tab.url}\n{shown[:SHOWN_TEXT]}")
+    return "\n".join(parts) or "(none)"
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +121,9 @@ def app_server(
 @pytest.fixture
 def fresh_server(chromium_path: str, tmp_path: Path) -> Iterator[str]:
     """A server of its own that no request has reached yet (for first-request behaviour)."""
-    with _served(tmp_path / "server.log", tmp_path / "data") as base_url:
+    global _fresh_log
+    _fresh_log = tmp_path / "server.log"
+    with _served(_fresh_log, tmp_path / "data") as base_url:
         yield base_url
 
 
@@ -108,6 +136,21 @@ def browser(chromium_path: str) -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Make browser contexts (each its own Streamlit session), closed after the test's
+    report, so a failure report can still show their tabs."""
+    made: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        made.append(browser.new_context(**options))
+        return made[-1]
+
+    yield make
+    for context in made:
+        context.close()
 
 
 @pytest.fixture
