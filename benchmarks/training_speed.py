@@ -25,6 +25,7 @@ import timeit
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import plotly.io as pio
 import torch
 from plotly.tools import return_figure_from_figure_or_data
@@ -200,6 +201,24 @@ def bookkeeping() -> None:
     )
 
 
+def first_batches(repeats: int) -> None:
+    """A run's first batches against its later ones, by the worker's own step clock: what
+    the forkserver's warm-up (``torchxp_core.warm``) leaves of torch's first-use work."""
+    first, excess = [], []
+    for _ in range(repeats):
+        run = RunRegistry().start(CFG)
+        run.join()
+        per_step = np.diff(run.log.steps().seconds, prepend=0.0)
+        typical = float(np.median(per_step))
+        first.append(per_step[0] / typical)
+        excess.append(float(np.sum(per_step[:50] - typical)) * 1e3)
+    print(
+        f"a run's first batch took {statistics.median(first):.1f}x a typical one; its first 50 "
+        f"batches {statistics.median(excess):.1f} ms more than 50 typical ones (medians of "
+        f"{repeats} runs)"
+    )
+
+
 def _drain(conn) -> None:
     try:
         while True:
@@ -320,6 +339,7 @@ def main() -> None:
     # Ratios within each repeat (the three ways ran back to back), then their median: the
     # machine's speed drifts by +-30 % over a minute here, and pairing cancels the drift.
     bookkeeping()
+    first_batches(args.repeats)
     for clock, rates in (("wall", wall), ("CPU", cpu)):
         a, b, c = (rates[name] for name in ways)
         for label, num, den, target in (

@@ -41,7 +41,10 @@ _METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods(
 _CONTEXT = multiprocessing.get_context(_METHOD)
 if _METHOD == "forkserver":
     # torch._dynamo: torch.optim imports it when the first optimizer is built (1.5 s here).
-    _CONTEXT.set_forkserver_preload(["torch", "torch._dynamo", "torchxp_core.worker"])
+    # torchxp_core.warm: a tiny run's first batches, torch's first-use work done once here.
+    _CONTEXT.set_forkserver_preload(
+        ["torch", "torch._dynamo", "torchxp_core.worker", "torchxp_core.warm"]
+    )
 
 
 _LAUNCH_LOCK = threading.Lock()
