@@ -416,3 +416,27 @@ def test_step_before_train_starts_a_run_paused_after_exactly_one_batch():
         time.sleep(0.2)
         at.run()
     _stop(at)
+
+
+def _live_layouts(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+
+
+def test_live_charts_leave_room_for_axis_text_without_plotlys_automargin():
+    """The live charts turn automargin off (a second layout on every redraw); their own
+    bottom margin must then hold the tick labels and the axis title, at presenter size too."""
+    from ui import presenter
+    from ui.live import AXIS_TEXT_PX
+
+    for query, text in (({}, AXIS_TEXT_PX), ({"present": "1"}, presenter.FONT_PX)):
+        at = _finished({"train.epochs": "3", **query})
+        layouts = _live_layouts(at)
+        assert len(layouts) >= 4  # step loss, surface, loss and accuracy per epoch
+        for layout in layouts:
+            assert layout["xaxis"]["automargin"] is False
+            assert layout["yaxis"]["automargin"] is False
+            titled = bool(layout["xaxis"].get("title", {}).get("text"))
+            assert layout["margin"]["b"] >= (2 * text + 28 if titled else text + 18)
+        assert not at.exception

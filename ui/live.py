@@ -25,6 +25,7 @@ from ui.state import registry, whose
 # second a Pause took 1.4-3.2 s to show, with a cheap fragment ticking instead 0.4 s.
 STATUS_TICK_S = 1.0
 CHART_TICK_S = 2.0
+AXIS_TEXT_PX = 12  # Streamlit's chart theme's tick and axis title size outside presenter mode
 STATUS_COLORS = {
     Status.PENDING: "gray",
     Status.RUNNING: "blue",
@@ -48,7 +49,25 @@ def _chart(fig, key: str, height: int | None = None) -> None:
     if height is not None:
         fig.update_layout(height=height)
     presenter.style_chart(fig)
+    _fixed_margins(fig)
     st.plotly_chart(fig, key=key, width="stretch")
+
+
+def _fixed_margins(fig) -> None:
+    """Margins that fit the axis text, set here instead of measured by plotly's automargin.
+
+    Streamlit's chart theme turns automargin on: plotly then measures the labels and lays
+    the chart out again. A live chart is drawn afresh on every tick (its spec changed, so
+    Streamlit mounts a new one), and that second layout was ~28 % of a watching tab's
+    browser CPU (0.34 -> 0.25 of a core, default run, 1280x720). Without automargin an axis
+    title stays inside the margin, so the bottom one holds tick labels and the title.
+    """
+    text = presenter.FONT_PX if presenter.is_on() else AXIS_TEXT_PX
+    titled = bool(fig.layout.xaxis.title.text)
+    bottom = 2 * text + 28 if titled else text + 18
+    fig.update_layout(margin={"b": max(fig.layout.margin.b or 0, bottom)})
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
 
 
 def _verdict(run: Run) -> str:
