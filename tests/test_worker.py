@@ -93,6 +93,14 @@ def test_stop_and_pause_sent_before_the_worker_started_are_kept(registry):
     assert paused.step == 0
 
 
+def test_wait_ended_waits_for_a_stop_and_no_longer_than_it_is_told(registry):
+    run = registry.start(LONG)
+    _wait_for(lambda: run.step > 0)
+    assert not run.wait_ended(0.2) and run.status == Status.RUNNING  # training: it times out
+    run.stop()
+    assert run.wait_ended(30) and run.status == Status.STOPPED
+
+
 SERVER = textwrap.dedent(
     """
     import sys, time

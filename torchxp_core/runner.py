@@ -188,6 +188,11 @@ class Run:
         self._control(("pause",), lambda: True, 0.0)
         self._control(("step",), lambda: self.step > 0 or not self.active)
 
+    def wait_ended(self, timeout: float = CONTROL_WAIT_S) -> bool:
+        """Block until the run has ended (a Stop taken); False after ``timeout``."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self.active, timeout)
+
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()

@@ -307,17 +307,23 @@ def _apply_control(runs: list[Run]) -> None:
     if choice in ASK_FIRST and _others(runs):
         st.session_state["live.confirm"] = choice  # _confirm_stop asks first
     elif choice in CONTROLS:
-        for run in runs:
-            CONTROLS[choice](run)
+        _apply(choice, runs)
     if choice != "Step":  # ready for the next click
         st.session_state["lab.control"] = None
+
+
+def _apply(choice: str, runs: list[Run]) -> None:
+    for run in runs:
+        CONTROLS[choice](run)
+    if choice == "Stop":  # this click's rerun shows them stopped, not a status tick later
+        for run in runs:
+            run.wait_ended()
 
 
 def _answer(runs: list[Run]) -> None:
     choice = st.session_state.pop("live.confirm", None)
     if (st.session_state.get("live.confirm.answer") or "").startswith("Yes") and choice:
-        for run in runs:
-            CONTROLS[choice](run)
+        _apply(choice, runs)
     st.session_state["live.confirm.answer"] = None
     st.session_state["lab.control.last"] = None  # the bar's Stop may be clicked again
 
