@@ -440,3 +440,17 @@ def test_live_charts_leave_room_for_axis_text_without_plotlys_automargin():
             titled = bool(layout["xaxis"].get("title", {}).get("text"))
             assert layout["margin"]["b"] >= (2 * text + 28 if titled else text + 18)
         assert not at.exception
+
+
+def test_presenter_mode_raises_the_guessed_images_labels_to_a_readable_size_that_fits():
+    """Notes are at least NOTE_PX on a projector, not forced to the axis size: at 16 px the
+    labels of neighbouring images ran into each other at 1280x720."""
+    from torchxp_core.figures import style
+    from ui import presenter
+
+    at = _finished({"data.dataset": "digits", "train.epochs": "2", "present": "1"})
+    images = next(lay for lay in _live_layouts(at) if lay.get("annotations"))
+    sizes = {note["font"]["size"] for note in images["annotations"]}
+    assert sizes == {presenter.NOTE_PX}
+    assert images["margin"]["b"] == style.LIVE["margin"]["b"]  # none added for a hidden x axis
+    assert not at.exception

@@ -65,6 +65,8 @@ def _fixed_margins(fig) -> None:
     text = presenter.FONT_PX if presenter.is_on() else AXIS_TEXT_PX
     titled = bool(fig.layout.xaxis.title.text)
     bottom = 2 * text + 28 if titled else text + 18
+    if fig.layout.xaxis.visible is False:  # the images view: no ticks, no title
+        bottom = 0
     fig.update_layout(margin={"b": max(fig.layout.margin.b or 0, bottom)})
     fig.update_xaxes(automargin=False)
     fig.update_yaxes(automargin=False)

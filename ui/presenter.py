@@ -21,6 +21,9 @@ _PRESENTING = """
 </style>
 """
 FONT_PX, TITLE_PX = 16, 20  # chart text on a projector: axis labels, ticks, legends, titles
+# Notes on a chart at least this: the guessed images' labels ("5 100%") fill a 45 px cell at
+# 14 px, and at 16 px ran into each other at 1280x720.
+NOTE_PX = 14
 # The first chart row's height: with the title row, the control bar (and the presenter's
 # settings row) above it, "fit 720p" keeps the row's x-axis inside a 1280x720 screen; a page
 # cannot read the screen's height, so a 1080p screen is a choice in the lab's options.
@@ -78,4 +81,4 @@ def style_chart(fig) -> None:
     fig.update_xaxes(tickfont=font, title={"font": font})
     fig.update_yaxes(tickfont=font, title={"font": font})
     for note in fig.layout.annotations or ():
-        note.font.size = FONT_PX
+        note.font.size = max(note.font.size or 0, NOTE_PX)
