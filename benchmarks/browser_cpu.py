@@ -13,17 +13,13 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.app_server import serve_app, wait_until_idle
+from tests.e2e.app_server import app_in_chromium, wait_until_idle
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 LAB = "training_lab?train.epochs=100000"
 
 
@@ -62,16 +58,8 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serve_app(Path(tmp) / "server.log", Path(tmp) / "data") as base_url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with app_in_chromium() as (browser, base_url, _server):
         tries = [one_try(browser, base_url, args.seconds) for _ in range(args.tries)]
-        browser.close()
     print(
         f"One tab watching a default run in the Training Lab, 1280x720, {args.tries} tries of "
         f"{args.seconds:g} s; Chromium's CPU in cores (1.0 = one core busy):"

@@ -22,17 +22,16 @@ import threading
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.app_server import serve_app_process, wait_until_idle
+from tests.e2e.app_server import app_in_chromium, wait_until_idle
 from torchxp_core.config import RunConfig
 from torchxp_core.history import HistoryStore
 from torchxp_core.recorder import HistoryRecorder
 from torchxp_core.runner import RunRegistry, warm_up
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 LAB = "training_lab?train.epochs=100000"  # runs that go on until stopped
 MAX_ACTIVE = 3  # ui.state.MAX_ACTIVE_RUNS (not imported: that module needs a Streamlit session)
 # The lab's default settings, 3 epochs (75 steps): a short run.
@@ -101,14 +100,7 @@ def _rerun_seconds(page: Page) -> float:
 
 
 def reruns_under_load(minutes: float) -> dict:
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serve_app_process(Path(tmp) / "server.log", Path(tmp) / "data") as (base_url, server),
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with app_in_chromium() as (browser, base_url, server):
         tabs = []
         for i in range(4):
             page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
@@ -134,7 +126,6 @@ def reruns_under_load(minutes: float) -> dict:
         training = sum(
             tab.get_by_text("running", exact=True).count() > 0 for tab in tabs[:MAX_ACTIVE]
         )
-        browser.close()
     return {
         "times": times,
         "by_tab": by_tab,

@@ -13,17 +13,15 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.app_server import serve_app, wait_until_idle
+from tests.e2e.app_server import app_in_chromium, wait_until_idle
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
 LAB = "training_lab?train.epochs=100000"  # runs that go on until stopped
 
 
@@ -126,14 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tries", type=int, default=5)
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        serve_app(Path(tmp) / "server.log", Path(tmp) / "data") as base_url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+    with app_in_chromium() as (browser, base_url, _server):
         measure(browser, base_url, 1, 0)  # warm-up: first page loads, forkserver, caches
         print(f"Training Lab in headless Chromium, 1280x720, medians of {args.tries} tries (s).")
         alone = measure(browser, base_url, args.tries, 0)
@@ -147,7 +138,6 @@ def main() -> None:
                 _report(label, measure(browser, base_url, args.tries, 2, drawing=drawing), alone)
             except TimeoutError as exc:
                 print(f"{label}: not measured, {exc} (one GPU-less Chromium drawing three labs)")
-        browser.close()
 
 
 def _report(label: str, results: dict[str, list[float]], base: dict | None = None) -> None:

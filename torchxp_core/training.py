@@ -49,6 +49,20 @@ class Reporter(Protocol):
         """An epoch done: {"train": {...}, "val": {...}} as run_phase returns them."""
 
 
+class Quiet:
+    """A Reporter that reports nothing and never pauses: the loop run for itself (the
+    forkserver's warm-up, tests)."""
+
+    def checkpoint(self) -> None:
+        pass
+
+    def on_step(self, loss: float) -> None:
+        pass
+
+    def on_epoch(self, epoch: int, results: dict[str, dict]) -> None:
+        pass
+
+
 @dataclass
 class Setup:
     """Everything one run trains with, already on its device."""

@@ -8,22 +8,11 @@ this does to the global random state changes nothing a run computes.
 """
 
 from torchxp_core.config import RunConfig, TrainConfig
-from torchxp_core.training import fit, prepare
-
-
-class _Quiet:
-    def checkpoint(self) -> None:
-        pass
-
-    def on_step(self, loss: float) -> None:
-        pass
-
-    def on_epoch(self, epoch: int, results: dict) -> None:
-        pass
+from torchxp_core.training import Quiet, fit, prepare
 
 
 def warm() -> None:
-    fit(prepare(RunConfig(train=TrainConfig(epochs=2))), _Quiet())
+    fit(prepare(RunConfig(train=TrainConfig(epochs=2))), Quiet())
 
 
 warm()

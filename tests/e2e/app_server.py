@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -111,3 +112,26 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until a Playwright page's app has finished its script run (for the benchmarks)."""
     page.wait_for_selector(IDLE, state="attached", timeout=timeout_ms)
+
+
+BENCHMARK_CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+
+@contextmanager
+def app_in_chromium() -> Iterator[tuple]:
+    """For the benchmarks: the app served with a throwaway history folder, and Debian's
+    headless Chromium; yields (browser, base URL, the server's process)."""
+    from playwright.sync_api import sync_playwright  # the server alone needs no browser
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve_app_process(Path(tmp) / "server.log", Path(tmp) / "data") as (base_url, server),
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=BENCHMARK_CHROMIUM_ARGS
+        )
+        try:
+            yield browser, base_url, server
+        finally:
+            browser.close()
